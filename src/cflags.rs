@@ -1,0 +1,50 @@
+//! The clang arguments that compile a kmod source for one variant, kernel
+//! and architecture: target, kernel flags, include order and defines.
+
+use std::path::{Path, PathBuf};
+
+use crate::spec::{Arch, Spec};
+use crate::variant::{KernelConfig, Variant};
+
+/// The stub sysroot of this project: `$VNETGEN_SYSROOT`, or the one in the
+/// source tree vnetgen was built from.
+pub fn stub_sysroot() -> PathBuf {
+    match std::env::var_os("VNETGEN_SYSROOT") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("sysroot/include"),
+    }
+}
+
+/// What to compile for.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub variant: Variant,
+    pub kernel: KernelConfig,
+    pub arch: &'a Arch,
+}
+
+/// The arguments, in order: target and arch flags, common flags, optional
+/// warnings, generated headers ahead of the sysroot, then the defines.
+pub fn cflags(spec: &Spec, target: &Target<'_>, generated: &Path, sysroot: &Path, warnings: bool) -> Vec<String> {
+    let mut args = vec![format!("--target={}", target.arch.triple)];
+    args.extend(target.arch.cflags.iter().cloned());
+    args.extend(spec.cflags_common.iter().cloned());
+    if warnings {
+        args.extend(spec.cflags_warnings.iter().cloned());
+    }
+    // Generated headers live under sys/, the kernel's include root.
+    args.push(format!("-I{}", generated.join("sys").display()));
+    args.push(format!("-I{}", sysroot.display()));
+    args.extend(target.variant.defines(target.kernel).into_iter().map(|d| format!("-D{d}")));
+    args
+}
+
+/// Quotes an argument for a POSIX shell when it needs it.
+pub fn shell_quote(arg: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_=+/.,:@%".contains(c);
+    if !arg.is_empty() && arg.chars().all(safe) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}

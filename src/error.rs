@@ -1,0 +1,50 @@
+//! The library's error, and the exit code each kind maps to in the CLI.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::output::OutputError;
+use crate::render::RenderError;
+use crate::spec::SpecError;
+use crate::toolchain::ToolchainError;
+
+/// Exit codes of the `vnetgen` command (documented in README.md).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const SPEC: i32 = 3;
+    pub const CHECK_FAILED: i32 = 4;
+    pub const HAND_EDITED: i32 = 5;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error("reading spec {}: {source}", path.display())]
+    ReadSpec {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Spec(_) => exit::SPEC,
+            Error::Output(OutputError::HandEdited { .. }) => exit::HAND_EDITED,
+            Error::Usage(_) => exit::USAGE,
+            _ => exit::ERROR,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Rendering: the validated spec, through the askama templates, into the
+//! text of every output file.  Nothing here touches the file system.
+
+use askama::Template;
+
+use crate::cformat::{self, Entry};
+use crate::spec::{Header, Item, ItemKind, MacroForm, Spec};
+use crate::stamp::stamp;
+use crate::variant::{BodyVariant, Variant};
+
+/// One generated file: its path under the output directory and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub contents: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("rendering template {template}: {source}")]
+pub struct RenderError {
+    template: &'static str,
+    #[source]
+    source: askama::Error,
+}
+
+struct Branch {
+    directive: String,
+    comment: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "header.h", escape = "none")]
+struct HeaderTemplate<'a> {
+    doc: String,
+    guard: &'a str,
+    userland_cond: Option<&'a str>,
+    userland: String,
+    selection: bool,
+    common: String,
+    branches: Vec<Branch>,
+    closing: &'static str,
+}
+
+struct FunctionView {
+    comment: String,
+    returns: String,
+    name: String,
+    params: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "support.c", escape = "none")]
+struct SupportTemplate {
+    doc: String,
+    code: String,
+    functions: Vec<FunctionView>,
+}
+
+/// How a header is laid out: the drop-in one selects among all variants;
+/// the flattened ones, for review, show one variant each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    DropIn,
+    Flattened(Variant),
+}
+
+/// Renders every output file of a spec, sorted by path.
+pub fn render(spec: &Spec) -> Result<Vec<OutputFile>, RenderError> {
+    let mut files = Vec::new();
+    for header in &spec.headers {
+        files.push(OutputFile {
+            path: header.path.clone(),
+            contents: stamp(&spec.source, None, &render_header(spec, header, Layout::DropIn)?),
+        });
+        for variant in Variant::ALL {
+            let note = format!("Variant {variant}, flattened for review and diffing.");
+            files.push(OutputFile {
+                path: format!("variants/{variant}/{}", header.path),
+                contents: stamp(
+                    &spec.source,
+                    Some(&note),
+                    &render_header(spec, header, Layout::Flattened(variant))?,
+                ),
+            });
+        }
+    }
+    if let Some(support) = &spec.support {
+        files.push(OutputFile {
+            path: support.path.clone(),
+            contents: stamp(&spec.source, None, &render_support(spec)?),
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The items of a header, in order: family by family, each sorted.
+fn header_items<'s>(spec: &'s Spec, header: &Header) -> Vec<&'s Item> {
+    spec.families
+        .iter()
+        .filter(|f| f.header == header.path)
+        .flat_map(|f| f.items.iter())
+        .collect()
+}
+
+fn macro_head(item: &Item) -> String {
+    match &item.kind {
+        ItemKind::Macro { params: Some(params), .. } => format!("{}({})", item.name, params.join(", ")),
+        _ => item.name.clone(),
+    }
+}
+
+fn define(item: &Item, doc: Option<String>, body: &str) -> Entry {
+    let statement = matches!(item.kind, ItemKind::Macro { form: MacroForm::Statement, .. });
+    Entry::Define {
+        doc,
+        head: macro_head(item),
+        lines: cformat::body_lines(body, statement),
+        statement,
+    }
+}
+
+/// The entries one item contributes to one variant (none where it has no body).
+/// With `docs` false the item's comment is left out: the drop-in header
+/// shows each comment once, in the first branch that has the item.
+fn item_entries(spec: &Spec, item: &Item, variant: BodyVariant, docs: bool) -> Vec<Entry> {
+    let Some(body) = item.body.resolve(variant, spec.detect) else {
+        return Vec::new();
+    };
+    let doc = if docs { item.doc.clone() } else { None };
+    if item.kind == ItemKind::Code {
+        return vec![Entry::Code {
+            doc,
+            text: body.to_string(),
+        }];
+    }
+    let alternative = item
+        .shared_module
+        .as_ref()
+        .and_then(|s| s.resolve(variant, spec.detect))
+        .filter(|alt| *alt != body);
+    match alternative {
+        None => vec![define(item, doc, body)],
+        Some(alt) => {
+            let mut entries = Vec::new();
+            if let Some(doc) = doc {
+                entries.push(Entry::Comment(doc));
+            }
+            entries.push(Entry::Directive(cformat::directive("#if", &spec.shared_module_condition())));
+            entries.push(define(item, None, alt));
+            entries.push(Entry::Directive("#else".to_string()));
+            entries.push(define(item, None, body));
+            entries.push(Entry::Directive("#endif".to_string()));
+            entries
+        }
+    }
+}
+
+fn entries_for(spec: &Spec, items: &[&Item], variant: BodyVariant) -> Vec<Entry> {
+    items.iter().flat_map(|i| item_entries(spec, i, variant, true)).collect()
+}
+
+/// The entries of one branch of a conditional; comments already shown in an
+/// earlier branch (`shown`) are not repeated.
+fn branch_entries(spec: &Spec, items: &[&Item], variant: BodyVariant, shown: &mut Vec<String>) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for item in items {
+        let first = !shown.contains(&item.name);
+        let these = item_entries(spec, item, variant, first);
+        if first && !these.is_empty() {
+            shown.push(item.name.clone());
+        }
+        entries.extend(these);
+    }
+    entries
+}
+
+/// Splits items into those that read the same in every given variant and
+/// those that do not.
+fn split_common<'i>(spec: &Spec, items: &[&'i Item], variants: &[BodyVariant]) -> (Vec<&'i Item>, Vec<&'i Item>) {
+    items.iter().partition(|item| {
+        let first = cformat::layout(&item_entries(spec, item, variants[0], false));
+        variants[1..]
+            .iter()
+            .all(|v| cformat::layout(&item_entries(spec, item, *v, false)) == first)
+    })
+}
+
+fn branches(spec: &Spec, items: &[&Item], arms: &[(&str, &str, BodyVariant)]) -> Vec<Branch> {
+    let mut shown = Vec::new();
+    arms.iter()
+        .map(|(directive, comment, variant)| Branch {
+            directive: directive.to_string(),
+            comment: cformat::block_comment(comment),
+            text: cformat::layout(&branch_entries(spec, items, *variant, &mut shown)),
+        })
+        .collect()
+}
+
+const RUNTIME_NOTE: &str = "VIMAGE_RUNTIME: the VIMAGE storage layout, with the base of the\n\
+    current vnet added only when the running kernel has VIMAGE.  Every\n\
+    VIMAGE-only kernel symbol is referenced weakly.";
+const VIMAGE_NOTE: &str = "VIMAGE compiled in.";
+const NOVIMAGE_NOTE: &str = "No VIMAGE: virtualized variables are plain globals, and per-vnet\n\
+    constructors plain SYSINITs.";
+
+fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String, RenderError> {
+    let items = header_items(spec, header);
+    let (userland, kernel): (Vec<&Item>, Vec<&Item>) = items.iter().partition(|i| i.userland);
+    let userland = cformat::layout(&entries_for(spec, &userland, BodyVariant::Vimage));
+    let (selection, common, branches, closing) = match layout {
+        Layout::DropIn => {
+            let (common, specific) = split_common(spec, &kernel, &BodyVariant::ALL);
+            let branches = branches(
+                spec,
+                &specific,
+                &[
+                    ("#if defined(VIMAGE_RUNTIME)", RUNTIME_NOTE, BodyVariant::Runtime),
+                    ("#elif defined(VIMAGE)", VIMAGE_NOTE, BodyVariant::Vimage),
+                    ("#else", NOVIMAGE_NOTE, BodyVariant::Novimage),
+                ],
+            );
+            (true, entries_for(spec, &common, BodyVariant::Vimage), branches, "VIMAGE_RUNTIME")
+        }
+        Layout::Flattened(Variant::KldTied) => {
+            let both = [BodyVariant::Vimage, BodyVariant::Novimage];
+            let (common, specific) = split_common(spec, &kernel, &both);
+            let branches = branches(
+                spec,
+                &specific,
+                &[
+                    ("#ifdef VIMAGE", VIMAGE_NOTE, BodyVariant::Vimage),
+                    ("#else", NOVIMAGE_NOTE, BodyVariant::Novimage),
+                ],
+            );
+            (false, entries_for(spec, &common, BodyVariant::Vimage), branches, "VIMAGE")
+        }
+        Layout::Flattened(variant) => {
+            let body = if variant == Variant::Vimage { BodyVariant::Vimage } else { BodyVariant::Runtime };
+            (false, entries_for(spec, &kernel, body), Vec::new(), "")
+        }
+    };
+    let template = HeaderTemplate {
+        doc: cformat::block_comment(header.doc.as_deref().unwrap_or(&header.path)),
+        guard: &header.guard,
+        userland_cond: Some(header.userland.as_str()).filter(|c| c.trim() != "1"),
+        userland,
+        selection,
+        common: cformat::layout(&common),
+        branches,
+        closing,
+    };
+    template.render().map_err(|source| RenderError { template: "header.h", source })
+}
+
+fn render_support(spec: &Spec) -> Result<String, RenderError> {
+    let Some(support) = &spec.support else {
+        return Ok(String::new());
+    };
+    let runtime = BodyVariant::Runtime;
+    let code: Vec<Entry> = support
+        .code
+        .iter()
+        .flat_map(|i| item_entries(spec, i, runtime, true))
+        .collect();
+    let functions = support
+        .functions
+        .iter()
+        .filter_map(|f| {
+            let body = f.body.resolve(runtime, spec.detect)?;
+            Some(FunctionView {
+                comment: f.doc.as_deref().map(cformat::block_comment).unwrap_or_default(),
+                returns: f.returns.clone(),
+                name: f.name.clone(),
+                params: f.params.clone(),
+                body: body
+                    .trim_matches('\n')
+                    .lines()
+                    .map(|l| if l.trim().is_empty() { String::new() } else { format!("\t{}", l.trim_end()) })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            })
+        })
+        .collect();
+    let template = SupportTemplate {
+        doc: cformat::block_comment(support.doc.as_deref().unwrap_or(&support.path)),
+        code: cformat::layout(&code),
+        functions,
+    };
+    template.render().map_err(|source| RenderError { template: "support.c", source })
+}

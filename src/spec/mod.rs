@@ -1,0 +1,211 @@
+//! The spec: parsing and validation of the TOML that describes the macro
+//! families, into a model that the renderer reads and never second-guesses.
+
+mod error;
+mod raw;
+mod validate;
+
+pub use error::{SpecError, SpecErrorCode};
+
+use crate::variant::{BodyVariant, Detect, ModuleFormat};
+
+
+/// The default spec, embedded so that `vnetgen generate` needs no argument.
+pub const DEFAULT_SPEC: &str = include_str!("../../spec/vimage.toml");
+/// The name under which the embedded spec is reported.
+pub const DEFAULT_SPEC_NAME: &str = "spec/vimage.toml";
+/// The schema version this vnetgen reads.
+pub const SCHEMA: i64 = 1;
+
+/// A validated spec.  Every list is sorted, so the order of the source's
+/// tables never shows in the output.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// How the spec is named in banners and messages.
+    pub source: String,
+    pub detect: Detect,
+    /// The run-time flag that `detect = "kernel"` exports.
+    pub flag: String,
+    pub cflags_common: Vec<String>,
+    pub cflags_warnings: Vec<String>,
+    pub archs: Vec<Arch>,
+    pub headers: Vec<Header>,
+    pub families: Vec<Family>,
+    pub support: Option<Support>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Arch {
+    pub name: String,
+    pub triple: String,
+    /// The macro the compiler predefines for this architecture.
+    pub cpp: String,
+    pub module_format: ModuleFormat,
+    pub pointer_bytes: u32,
+    /// Bytes of padding the linker script adds after each set (i386).
+    pub set_pad: u32,
+    /// Module code reaches local data PC-relative here, with no relocation
+    /// the kernel linker could move: set storage must not be `static`.
+    pub global_set_storage: bool,
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Path under the output directory, e.g. `sys/net/vnet.h`.
+    pub path: String,
+    pub guard: String,
+    /// Condition under which the userland part is visible.
+    pub userland: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub name: String,
+    pub header: String,
+    pub prefix: String,
+    pub section: String,
+    pub base: String,
+    pub modspace: u64,
+    /// Instances exist only in VIMAGE kernels (VNET), or in every kernel (DPCPU).
+    pub virtualized: bool,
+    pub groups: Vec<String>,
+    pub kernel_symbols: Vec<KernelSymbol>,
+    /// Code and macros, sorted by (group, code before macros, name).
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolKind {
+    Data,
+    Function,
+}
+
+/// Which kernels export a symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlyIn {
+    All,
+    Vimage,
+    Novimage,
+}
+
+#[derive(Debug, Clone)]
+pub struct KernelSymbol {
+    pub name: String,
+    pub kind: SymbolKind,
+    pub only_in: OnlyIn,
+}
+
+/// What kind of C a macro expands to; statements are wrapped in
+/// `do { } while (0)` by the generator, never by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacroForm {
+    Expression,
+    Statement,
+    Declaration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    /// Verbatim C: includes, structures, declarations.
+    Code,
+    /// A `#define`; `params` is `None` for an object-like macro.
+    Macro {
+        params: Option<Vec<String>>,
+        form: MacroForm,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub name: String,
+    pub kind: ItemKind,
+    pub group: usize,
+    pub userland: bool,
+    pub doc: Option<String>,
+    pub body: Bodies,
+    /// Bodies for module builds on architectures whose modules are shared objects.
+    pub shared_module: Option<Bodies>,
+}
+
+/// C text keyed by the variant it serves, placeholders expanded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bodies {
+    pub all: Option<String>,
+    pub novimage: Option<String>,
+    pub vimage: Option<String>,
+    pub runtime: Option<String>,
+    pub runtime_probe: Option<String>,
+    pub runtime_kernel: Option<String>,
+}
+
+impl Bodies {
+    /// The body for one variant: the most specific key that is present.
+    pub fn resolve(&self, variant: BodyVariant, detect: Detect) -> Option<&str> {
+        let specific = match variant {
+            BodyVariant::Novimage => self.novimage.as_deref(),
+            BodyVariant::Vimage => self.vimage.as_deref(),
+            BodyVariant::Runtime => {
+                let by_detect = match detect {
+                    Detect::Probe => self.runtime_probe.as_deref(),
+                    Detect::Kernel => self.runtime_kernel.as_deref(),
+                };
+                by_detect.or(self.runtime.as_deref())
+            }
+        };
+        specific.or(self.all.as_deref())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Support {
+    pub path: String,
+    pub doc: Option<String>,
+    /// Sorted by name.
+    pub code: Vec<Item>,
+    /// Sorted by name.
+    pub functions: Vec<Function>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub returns: String,
+    pub params: String,
+    pub doc: Option<String>,
+    pub body: Bodies,
+}
+
+impl Spec {
+    /// Parses and validates a spec.  `source` names it in errors and banners.
+    pub fn parse(source: &str, text: &str) -> Result<Spec, SpecError> {
+        validate::validate(source, text)
+    }
+
+    /// The embedded default spec.
+    pub fn default_spec() -> Result<Spec, SpecError> {
+        Spec::parse(DEFAULT_SPEC_NAME, DEFAULT_SPEC)
+    }
+
+    pub fn arch(&self, name: &str) -> Option<&Arch> {
+        self.archs.iter().find(|a| a.name == name)
+    }
+
+    /// The C condition under which a module build must keep set storage
+    /// global (the `shared_module` bodies).
+    pub fn shared_module_condition(&self) -> String {
+        let archs: Vec<String> = self
+            .archs
+            .iter()
+            .filter(|a| a.global_set_storage)
+            .map(|a| format!("defined({})", a.cpp))
+            .collect();
+        if archs.is_empty() {
+            "0".to_string()
+        } else {
+            format!("defined(KLD_MODULE) && ({})", archs.join(" || "))
+        }
+    }
+}

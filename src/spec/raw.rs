@@ -1,0 +1,160 @@
+//! The spec as written: serde types that mirror the TOML, with spans kept
+//! for every value that validation may have to point at.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub schema: Spanned<i64>,
+    pub runtime: RawRuntime,
+    pub cflags: RawCflags,
+    #[serde(default)]
+    pub arch: Vec<RawArch>,
+    #[serde(default)]
+    pub header: Vec<RawHeader>,
+    #[serde(default)]
+    pub family: Vec<RawFamily>,
+    pub support: Option<RawSupport>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuntime {
+    pub detect: Spanned<String>,
+    pub flag: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCflags {
+    #[serde(default)]
+    pub common: Vec<String>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArch {
+    pub name: Spanned<String>,
+    pub triple: String,
+    pub cpp: Spanned<String>,
+    pub module_format: Spanned<String>,
+    pub pointer_bytes: Spanned<i64>,
+    #[serde(default)]
+    pub set_pad: i64,
+    #[serde(default)]
+    pub global_set_storage: bool,
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub path: Spanned<String>,
+    pub guard: Spanned<String>,
+    pub userland: String,
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFamily {
+    pub name: Spanned<String>,
+    pub header: Spanned<String>,
+    pub prefix: Spanned<String>,
+    pub section: Spanned<String>,
+    pub base: String,
+    pub modspace: Spanned<i64>,
+    pub virtualized: bool,
+    pub groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub kernel_symbol: Vec<RawKernelSymbol>,
+    #[serde(default)]
+    pub code: Vec<RawCode>,
+    #[serde(default, rename = "macro")]
+    pub macros: Vec<RawMacro>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKernelSymbol {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub only_in: Spanned<String>,
+}
+
+/// Bodies keyed by the variant they serve.  An unknown key is an unknown
+/// variant name, which serde reports with its position.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBodies {
+    pub all: Option<Spanned<String>>,
+    pub novimage: Option<Spanned<String>>,
+    pub vimage: Option<Spanned<String>>,
+    pub runtime: Option<Spanned<String>>,
+    #[serde(rename = "runtime-probe")]
+    pub runtime_probe: Option<Spanned<String>>,
+    #[serde(rename = "runtime-kernel")]
+    pub runtime_kernel: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCode {
+    pub name: Spanned<String>,
+    pub group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub userland: bool,
+    #[serde(default)]
+    pub doc: Option<String>,
+    pub body: Spanned<RawBodies>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMacro {
+    pub name: Spanned<String>,
+    pub group: Spanned<String>,
+    #[serde(default)]
+    pub params: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub form: Option<Spanned<String>>,
+    #[serde(default)]
+    pub userland: bool,
+    #[serde(default)]
+    pub doc: Option<String>,
+    pub body: Spanned<RawBodies>,
+    #[serde(default)]
+    pub shared_module: Option<Spanned<RawBodies>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSupport {
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub doc: Option<String>,
+    pub groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub code: Vec<RawCode>,
+    #[serde(default)]
+    pub function: Vec<RawFunction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFunction {
+    pub name: Spanned<String>,
+    pub returns: String,
+    pub params: String,
+    #[serde(default)]
+    pub doc: Option<String>,
+    pub body: Spanned<RawBodies>,
+}

@@ -1,0 +1,496 @@
+//! From the raw TOML to a validated [`Spec`]: every check that can point at
+//! a place in the file happens here, before anything is rendered.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use toml::Spanned;
+
+use super::error::{Locator, SpecError, SpecErrorCode as Code};
+use super::raw::{RawBodies, RawCode, RawMacro, RawSpec};
+use super::{
+    Arch, Bodies, Family, Function, Header, Item, ItemKind, KernelSymbol, MacroForm, OnlyIn, Spec,
+    Support, SymbolKind, SCHEMA,
+};
+use crate::variant::{Detect, ModuleFormat};
+
+const C_KEYWORDS: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary",
+    "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+    "_Thread_local",
+];
+
+/// Is `s` an identifier a C compiler accepts (and not a keyword)?
+pub fn is_c_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first == '_' || first.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && !C_KEYWORDS.contains(&s)
+}
+
+struct Validator<'a> {
+    loc: Locator<'a>,
+    text: &'a str,
+}
+
+pub fn validate(source: &str, text: &str) -> Result<Spec, SpecError> {
+    let v = Validator {
+        loc: Locator::new(source, text),
+        text,
+    };
+    let raw: RawSpec = toml::from_str(text).map_err(|e| v.toml_error(&e))?;
+    v.spec(source, raw)
+}
+
+impl Validator<'_> {
+    fn toml_error(&self, e: &toml::de::Error) -> SpecError {
+        let message = e.message().trim().to_string();
+        let code = if message.starts_with("unknown field") {
+            if message.contains("`runtime-probe`") {
+                Code::UnknownVariant
+            } else {
+                Code::UnknownKey
+            }
+        } else if message.starts_with("missing field") || message.starts_with("invalid type") {
+            Code::BadValue
+        } else if message.starts_with("duplicate key") {
+            Code::Duplicate
+        } else {
+            Code::Syntax
+        };
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = if code == Code::UnknownVariant {
+            message.replacen("unknown field", "unknown variant", 1)
+        } else {
+            message
+        };
+        self.loc.error(offset, code, message)
+    }
+
+    fn err<T>(&self, offset: usize, code: Code, message: impl Into<String>) -> Result<T, SpecError> {
+        Err(self.loc.error(offset, code, message))
+    }
+
+    fn ident(&self, value: &Spanned<String>, what: &str) -> Result<String, SpecError> {
+        if is_c_identifier(value.get_ref()) {
+            Ok(value.get_ref().clone())
+        } else {
+            self.err(
+                value.span().start,
+                Code::BadIdentifier,
+                format!("{what} `{}` is not a valid C identifier", value.get_ref()),
+            )
+        }
+    }
+
+    fn unique<'s>(
+        &self,
+        seen: &mut BTreeSet<String>,
+        name: &'s Spanned<String>,
+        what: &str,
+    ) -> Result<&'s str, SpecError> {
+        if seen.insert(name.get_ref().clone()) {
+            Ok(name.get_ref())
+        } else {
+            self.err(
+                name.span().start,
+                Code::Duplicate,
+                format!("duplicate {what} `{}`", name.get_ref()),
+            )
+        }
+    }
+
+    fn one_of<T: Copy>(
+        &self,
+        value: &Spanned<String>,
+        what: &str,
+        choices: &[(&str, T)],
+    ) -> Result<T, SpecError> {
+        match choices.iter().find(|(n, _)| n == value.get_ref()) {
+            Some((_, t)) => Ok(*t),
+            None => {
+                let names: Vec<String> = choices.iter().map(|(n, _)| format!("`{n}`")).collect();
+                self.err(
+                    value.span().start,
+                    Code::BadValue,
+                    format!(
+                        "{what} `{}` is not one of {}",
+                        value.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            }
+        }
+    }
+
+    fn spec(&self, source: &str, raw: RawSpec) -> Result<Spec, SpecError> {
+        if *raw.schema.get_ref() != SCHEMA {
+            return self.err(
+                raw.schema.span().start,
+                Code::Schema,
+                format!(
+                    "schema {} is not supported: this vnetgen reads schema {SCHEMA}",
+                    raw.schema.get_ref()
+                ),
+            );
+        }
+        let detect = self.one_of(
+            &raw.runtime.detect,
+            "detect",
+            &[("probe", Detect::Probe), ("kernel", Detect::Kernel)],
+        )?;
+        let flag = self.ident(&raw.runtime.flag, "runtime flag")?;
+
+        let mut archs = Vec::new();
+        let mut seen = BTreeSet::new();
+        for a in &raw.arch {
+            self.unique(&mut seen, &a.name, "arch")?;
+            let module_format = self.one_of(
+                &a.module_format,
+                "module_format",
+                &[
+                    ("relocatable", ModuleFormat::Relocatable),
+                    ("shared", ModuleFormat::Shared),
+                ],
+            )?;
+            let pointer_bytes = match *a.pointer_bytes.get_ref() {
+                4 => 4,
+                8 => 8,
+                n => {
+                    return self.err(
+                        a.pointer_bytes.span().start,
+                        Code::BadValue,
+                        format!("pointer_bytes must be 4 or 8, not {n}"),
+                    )
+                }
+            };
+            archs.push(Arch {
+                name: a.name.get_ref().clone(),
+                triple: a.triple.clone(),
+                cpp: self.ident(&a.cpp, "arch macro")?,
+                module_format,
+                pointer_bytes,
+                set_pad: u32::try_from(a.set_pad).unwrap_or(0),
+                global_set_storage: a.global_set_storage,
+                cflags: a.cflags.clone(),
+                ldflags: a.ldflags.clone(),
+            });
+        }
+        archs.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let mut headers = Vec::new();
+        let mut seen = BTreeSet::new();
+        for h in &raw.header {
+            self.unique(&mut seen, &h.path, "header")?;
+            headers.push(Header {
+                path: h.path.get_ref().clone(),
+                guard: self.ident(&h.guard, "include guard")?,
+                userland: h.userland.clone(),
+                doc: h.doc.clone(),
+            });
+        }
+        headers.sort_by(|a, b| a.path.cmp(&b.path));
+
+        // Names that share one C namespace across the whole spec.
+        let mut macro_names = BTreeSet::new();
+        let mut symbol_names = BTreeSet::new();
+        let mut family_names = BTreeSet::new();
+        let mut families = Vec::new();
+        for f in &raw.family {
+            self.unique(&mut family_names, &f.name, "family")?;
+            let name = self.ident(&f.name, "family name")?;
+            if !headers.iter().any(|h| &h.path == f.header.get_ref()) {
+                return self.err(
+                    f.header.span().start,
+                    Code::UnknownReference,
+                    format!("family `{name}` names header `{}`, which no [[header]] declares", f.header.get_ref()),
+                );
+            }
+            let prefix = self.ident(&f.prefix, "symbol prefix")?;
+            let section = self.ident(&f.section, "section")?;
+            let modspace = u64::try_from(*f.modspace.get_ref()).ok().filter(|n| *n > 0);
+            let Some(modspace) = modspace else {
+                return self.err(f.modspace.span().start, Code::BadValue, "modspace must be a positive number of bytes");
+            };
+            let mut groups = Vec::new();
+            let mut seen_groups = BTreeSet::new();
+            for g in &f.groups {
+                groups.push(self.unique(&mut seen_groups, g, "group")?.to_string());
+            }
+            let mut vars = BTreeMap::new();
+            vars.insert("prefix", prefix.clone());
+            vars.insert("section", section.clone());
+            vars.insert("modspace", modspace.to_string());
+            vars.insert("base", f.base.clone());
+            vars.insert("flag", flag.clone());
+
+            let mut kernel_symbols = Vec::new();
+            for s in &f.kernel_symbol {
+                self.unique(&mut symbol_names, &s.name, "kernel symbol")?;
+                kernel_symbols.push(KernelSymbol {
+                    name: self.ident(&s.name, "kernel symbol")?,
+                    kind: self.one_of(
+                        &s.kind,
+                        "kind",
+                        &[("data", SymbolKind::Data), ("function", SymbolKind::Function)],
+                    )?,
+                    only_in: self.one_of(
+                        &s.only_in,
+                        "only_in",
+                        &[
+                            ("all", OnlyIn::All),
+                            ("vimage", OnlyIn::Vimage),
+                            ("novimage", OnlyIn::Novimage),
+                        ],
+                    )?,
+                });
+            }
+            kernel_symbols.sort_by(|a, b| a.name.cmp(&b.name));
+
+            let mut items = Vec::new();
+            let mut code_names = BTreeSet::new();
+            for c in &f.code {
+                self.unique(&mut code_names, &c.name, "code block")?;
+                let Some(group) = &c.group else {
+                    return self.err(c.name.span().start, Code::BadValue, format!("code block `{}` needs a group", c.name.get_ref()));
+                };
+                let group = self.group(&groups, group)?;
+                items.push(self.code(c, group, &vars)?);
+            }
+            for m in &f.macros {
+                self.unique(&mut macro_names, &m.name, "macro")?;
+                let group = self.group(&groups, &m.group)?;
+                items.push(self.macro_item(m, group, &vars)?);
+            }
+            items.sort_by(|a, b| {
+                let rank = |i: &Item| (i.group, matches!(i.kind, ItemKind::Macro { .. }));
+                rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
+            });
+            families.push(Family {
+                name,
+                header: f.header.get_ref().clone(),
+                prefix,
+                section,
+                base: f.base.clone(),
+                modspace,
+                virtualized: f.virtualized,
+                groups,
+                kernel_symbols,
+                items,
+            });
+        }
+        families.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let support = match &raw.support {
+            None => None,
+            Some(s) => {
+                let mut vars = BTreeMap::new();
+                vars.insert("flag", flag.clone());
+                let mut groups = Vec::new();
+                let mut seen_groups = BTreeSet::new();
+                for g in &s.groups {
+                    groups.push(self.unique(&mut seen_groups, g, "group")?.to_string());
+                }
+                let mut code = Vec::new();
+                let mut seen = BTreeSet::new();
+                for c in &s.code {
+                    self.unique(&mut seen, &c.name, "code block")?;
+                    let Some(group) = &c.group else {
+                        return self.err(c.name.span().start, Code::BadValue, format!("code block `{}` needs a group", c.name.get_ref()));
+                    };
+                    let group = self.group(&groups, group)?;
+                    code.push(self.code(c, group, &vars)?);
+                }
+                code.sort_by(|a, b| (a.group, &a.name).cmp(&(b.group, &b.name)));
+                let mut functions = Vec::new();
+                let mut seen = BTreeSet::new();
+                for func in &s.function {
+                    self.unique(&mut seen, &func.name, "function")?;
+                    functions.push(Function {
+                        name: self.ident(&func.name, "function name")?,
+                        returns: func.returns.clone(),
+                        params: func.params.clone(),
+                        doc: func.doc.clone(),
+                        body: self.bodies(&func.body, &vars)?,
+                    });
+                }
+                functions.sort_by(|a, b| a.name.cmp(&b.name));
+                Some(Support {
+                    path: s.path.get_ref().clone(),
+                    doc: s.doc.clone(),
+                    code,
+                    functions,
+                })
+            }
+        };
+
+        Ok(Spec {
+            source: source.to_string(),
+            detect,
+            flag,
+            cflags_common: raw.cflags.common.clone(),
+            cflags_warnings: raw.cflags.warnings.clone(),
+            archs,
+            headers,
+            families,
+            support,
+        })
+    }
+
+    fn group(&self, groups: &[String], group: &Spanned<String>) -> Result<usize, SpecError> {
+        match groups.iter().position(|g| g == group.get_ref()) {
+            Some(i) => Ok(i),
+            None => self.err(
+                group.span().start,
+                Code::UnknownReference,
+                format!("group `{}` is not in the family's groups", group.get_ref()),
+            ),
+        }
+    }
+
+    fn code(&self, c: &RawCode, group: usize, vars: &BTreeMap<&str, String>) -> Result<Item, SpecError> {
+        let body = self.bodies(&c.body, vars)?;
+        self.check_userland(c.userland, &c.body, &body)?;
+        Ok(Item {
+            name: c.name.get_ref().clone(),
+            kind: ItemKind::Code,
+            group,
+            userland: c.userland,
+            doc: c.doc.clone(),
+            body,
+            shared_module: None,
+        })
+    }
+
+    fn macro_item(&self, m: &RawMacro, group: usize, vars: &BTreeMap<&str, String>) -> Result<Item, SpecError> {
+        let name = self.ident(&m.name, "macro name")?;
+        let params = match &m.params {
+            None => None,
+            Some(params) => {
+                let mut seen = BTreeSet::new();
+                let mut out = Vec::new();
+                for p in params {
+                    self.unique(&mut seen, p, "parameter")?;
+                    out.push(self.ident(p, "parameter")?);
+                }
+                Some(out)
+            }
+        };
+        let form = match &m.form {
+            None => MacroForm::Expression,
+            Some(f) => self.one_of(
+                f,
+                "form",
+                &[
+                    ("expression", MacroForm::Expression),
+                    ("statement", MacroForm::Statement),
+                    ("declaration", MacroForm::Declaration),
+                ],
+            )?,
+        };
+        let body = self.bodies(&m.body, vars)?;
+        self.check_userland(m.userland, &m.body, &body)?;
+        if form != MacroForm::Statement {
+            for text in all_bodies(&body) {
+                if text.trim_end().ends_with(';') {
+                    return self.err(
+                        m.body.span().start,
+                        Code::BadBody,
+                        format!("macro `{name}` is not a statement macro, so its body must not end with `;`: the caller's semicolon ends it"),
+                    );
+                }
+            }
+        }
+        let shared_module = match &m.shared_module {
+            None => None,
+            Some(raw) => Some(self.bodies(raw, vars)?),
+        };
+        Ok(Item {
+            name,
+            kind: ItemKind::Macro { params, form },
+            group,
+            userland: m.userland,
+            doc: m.doc.clone(),
+            body,
+            shared_module,
+        })
+    }
+
+    fn check_userland(&self, userland: bool, raw: &Spanned<RawBodies>, body: &Bodies) -> Result<(), SpecError> {
+        let specific = body.novimage.is_some()
+            || body.vimage.is_some()
+            || body.runtime.is_some()
+            || body.runtime_probe.is_some()
+            || body.runtime_kernel.is_some();
+        if userland && specific {
+            return self.err(
+                raw.span().start,
+                Code::BadBody,
+                "a userland entry is visible without _KERNEL, where no variant is selected: give it only `body.all`",
+            );
+        }
+        Ok(())
+    }
+
+    fn bodies(&self, raw: &Spanned<RawBodies>, vars: &BTreeMap<&str, String>) -> Result<Bodies, SpecError> {
+        let b = raw.get_ref();
+        let one = |v: &Option<Spanned<String>>| -> Result<Option<String>, SpecError> {
+            v.as_ref().map(|s| self.expand(s, vars)).transpose()
+        };
+        let bodies = Bodies {
+            all: one(&b.all)?,
+            novimage: one(&b.novimage)?,
+            vimage: one(&b.vimage)?,
+            runtime: one(&b.runtime)?,
+            runtime_probe: one(&b.runtime_probe)?,
+            runtime_kernel: one(&b.runtime_kernel)?,
+        };
+        if bodies == Bodies::default() {
+            return self.err(raw.span().start, Code::BadBody, "no body for any variant");
+        }
+        Ok(bodies)
+    }
+
+    /// Expands `${name}` placeholders; an unknown one is an error at its place.
+    fn expand(&self, s: &Spanned<String>, vars: &BTreeMap<&str, String>) -> Result<String, SpecError> {
+        let text = s.get_ref();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                return self.err(s.span().start, Code::BadBody, "unterminated `${` placeholder");
+            };
+            let name = &after[..end];
+            match vars.get(name) {
+                Some(value) => out.push_str(value),
+                None => {
+                    let needle = format!("${{{name}}}");
+                    let span = s.span();
+                    let at = self.text.get(span.clone()).and_then(|src| src.find(&needle)).map_or(span.start, |i| span.start + i);
+                    let known: Vec<String> = vars.keys().map(|k| format!("${{{k}}}")).collect();
+                    return self.err(
+                        at,
+                        Code::UnknownReference,
+                        format!("unknown placeholder `{needle}`; known here: {}", known.join(", ")),
+                    );
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+fn all_bodies(b: &Bodies) -> impl Iterator<Item = &String> {
+    [&b.all, &b.novimage, &b.vimage, &b.runtime, &b.runtime_probe, &b.runtime_kernel]
+        .into_iter()
+        .flatten()
+}
