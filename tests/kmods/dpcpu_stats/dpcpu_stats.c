@@ -1,0 +1,68 @@
+/*-
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * A test kmod that uses every public DPCPU macro.
+ */
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/errno.h>
+#include <sys/kernel.h>
+#include <sys/module.h>
+#include <sys/pcpu.h>
+#include <sys/smp.h>
+
+struct dpcpu_stats_pair {
+	long	hits;
+	long	misses;
+};
+
+DPCPU_DEFINE(long, dpcpu_stats_count) = 0;
+DPCPU_DEFINE_STATIC(struct dpcpu_stats_pair, dpcpu_stats_pair);
+DPCPU_DEFINE_STATIC(int, dpcpu_stats_ring[4]);
+DPCPU_DECLARE(long, dpcpu_stats_count);
+
+long	dpcpu_stats_bump(long by);
+long	dpcpu_stats_total(void);
+long	dpcpu_stats_on(long cpu, long value);
+
+long
+dpcpu_stats_bump(long by)
+{
+	DPCPU_SET(dpcpu_stats_count, DPCPU_GET(dpcpu_stats_count) + by);
+	DPCPU_PTR(dpcpu_stats_pair)->hits++;
+	(*DPCPU_PTR(dpcpu_stats_ring))[0] = (int)by;
+	return (DPCPU_GET(dpcpu_stats_count));
+}
+
+long
+dpcpu_stats_total(void)
+{
+	return (DPCPU_SUM(dpcpu_stats_count) +
+	    DPCPU_VARSUM(dpcpu_stats_pair, hits));
+}
+
+long
+dpcpu_stats_on(long cpu, long value)
+{
+	DPCPU_ID_SET(cpu, dpcpu_stats_count, value);
+	DPCPU_ID_PTR(cpu, dpcpu_stats_pair)->misses = value;
+	if (value == 0)
+		DPCPU_ZERO(dpcpu_stats_pair);
+	return (DPCPU_ID_GET(cpu, dpcpu_stats_count) +
+	    (long)sizeof(DPCPU_SETNAME) + (long)sizeof(DPCPU_SYMPREFIX) +
+	    DPCPU_MODMIN);
+}
+
+static int
+dpcpu_stats_modevent(module_t mod __unused, int what, void *arg __unused)
+{
+	return (what == MOD_LOAD || what == MOD_UNLOAD ? 0 : EOPNOTSUPP);
+}
+
+static moduledata_t dpcpu_stats_mod = {
+	"dpcpu_stats",
+	dpcpu_stats_modevent,
+	NULL
+};
+DECLARE_MODULE(dpcpu_stats, dpcpu_stats_mod, SI_SUB_DRIVERS, SI_ORDER_ANY);

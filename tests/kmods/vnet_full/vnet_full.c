@@ -1,0 +1,158 @@
+/*-
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * A test kmod that uses every public VNET macro: storage, accessors,
+ * per-vnet constructors and destructors, the vnet list, sysctls, global
+ * event handlers and counter(9) statistics.
+ */
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/errno.h>
+#include <sys/kernel.h>
+#include <sys/module.h>
+#include <sys/malloc.h>
+#include <sys/counter.h>
+#include <sys/eventhandler.h>
+#include <sys/proc.h>
+#include <sys/sysctl.h>
+
+#include <net/vnet.h>
+
+#include "vnet_full.h"
+
+/* A kernel VNET variable that the module only declares, as V_ifnet is used. */
+VNET_DECLARE(int, ip_defttl);
+#define	V_ip_defttl	VNET(ip_defttl)
+
+/* Storage defined here; vnet_full_peer.c reaches it through VNET_DECLARE. */
+VNET_DEFINE(long, vnet_full_counter) = 0;
+VNET_DEFINE_STATIC(int, vnet_full_inits) = 0;
+VNET_DEFINE_STATIC(int, vnet_full_table[8]);
+
+/* A struct that wants more than pointer alignment. */
+struct vnet_full_wide {
+	uint64_t	lo;
+	uint64_t	hi;
+} __aligned(32);
+VNET_DEFINE_STATIC(struct vnet_full_wide, vnet_full_wide);
+
+struct vnet_full_stats {
+	uint64_t	packets;
+	uint64_t	bytes;
+};
+VNET_PCPUSTAT_DEFINE_STATIC(struct vnet_full_stats, vnet_full_stats);
+VNET_PCPUSTAT_SYSINIT(vnet_full_stats);
+VNET_PCPUSTAT_SYSUNINIT(vnet_full_stats);
+
+SYSCTL_DECL(_net);
+SYSCTL_INT(_net, OID_AUTO, vnet_full_inits, CTLFLAG_VNET | CTLFLAG_RD,
+    &VNET_NAME(vnet_full_inits), 0, "constructors run in this vnet");
+SYSCTL_VNET_PCPUSTAT(_net, OID_AUTO, vnet_full_stats, struct vnet_full_stats,
+    vnet_full_stats, "vnet_full statistics");
+
+static eventhandler_tag vnet_full_tag;
+
+static void
+vnet_full_shutdown(void *arg __unused, int howto __unused)
+{
+}
+
+static void
+vnet_full_init(const void *unused __unused)
+{
+	VNET_ASSERT(curvnet != NULL || !VNET_ACTIVE(), ("no vnet"));
+	CURVNET_ASSERT_SET();
+	V_vnet_full_inits++;
+	VNET(vnet_full_table)[0] = V_ip_defttl;
+	VNET(vnet_full_wide).lo = 1;
+	VNET_PCPUSTAT_ADD(struct vnet_full_stats, vnet_full_stats, packets, 1);
+}
+VNET_SYSINIT(vnet_full_init, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY,
+    vnet_full_init, NULL);
+
+static void
+vnet_full_uninit(const void *unused __unused)
+{
+	V_vnet_full_inits--;
+}
+VNET_SYSUNINIT(vnet_full_uninit, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY,
+    vnet_full_uninit, NULL);
+
+long	vnet_full_sum(void);
+long	vnet_full_default(void);
+long	vnet_full_ptrs(struct thread *td, struct proc *p);
+
+/* Walks every vnet, as a protocol's timer does. */
+long
+vnet_full_sum(void)
+{
+	VNET_ITERATOR_DECL(vnet_iter);
+	long sum;
+
+	sum = 0;
+	VNET_LIST_RLOCK();
+	VNET_FOREACH(vnet_iter) {
+		CURVNET_SET(vnet_iter);
+		sum += V_vnet_full_counter + vnet_full_peer_read();
+		CURVNET_RESTORE();
+	}
+	VNET_LIST_RUNLOCK();
+	VNET_LIST_RLOCK_NOSLEEP();
+	VNET_FOREACH(vnet_iter) {
+		CURVNET_SET_QUIET(vnet_iter);
+		sum += (long)VNET_FETCH_ONE();
+		CURVNET_RESTORE();
+	}
+	VNET_LIST_RUNLOCK_NOSLEEP();
+	return (sum);
+}
+
+long
+vnet_full_default(void)
+{
+	return (IS_DEFAULT_VNET(curvnet) ? 1 : 0);
+}
+
+long
+vnet_full_ptrs(struct thread *td __unused, struct proc *p __unused)
+{
+	long n;
+
+	n = (TD_TO_VNET(td) == P_TO_VNET(p));
+	n += (CRED_TO_VNET(td->td_ucred) != NULL);
+	n += (VNET_PTR(vnet_full_counter) != NULL);
+	if (curvnet != NULL)
+		n += VNET_VNET(curvnet, vnet_full_counter) +
+		    *VNET_VNET_PTR(curvnet, vnet_full_inits);
+	n += (long)VNET_PCPUSTAT_FETCH(struct vnet_full_stats,
+	    vnet_full_stats, bytes);
+	n += sizeof(VNET_SETNAME) + sizeof(VNET_SYMPREFIX);
+	return (n);
+}
+
+static int
+vnet_full_modevent(module_t mod __unused, int what, void *arg __unused)
+{
+	switch (what) {
+	case MOD_LOAD:
+		VNET_GLOBAL_EVENTHANDLER_REGISTER(shutdown_pre_sync,
+		    vnet_full_shutdown, NULL, EVENTHANDLER_PRI_ANY);
+		VNET_GLOBAL_EVENTHANDLER_REGISTER_TAG(vnet_full_tag,
+		    shutdown_post_sync, vnet_full_shutdown, NULL,
+		    EVENTHANDLER_PRI_ANY);
+		return (0);
+	case MOD_UNLOAD:
+		return (0);
+	default:
+		return (EOPNOTSUPP);
+	}
+}
+
+static moduledata_t vnet_full_mod = {
+	"vnet_full",
+	vnet_full_modevent,
+	NULL
+};
+DECLARE_MODULE(vnet_full, vnet_full_mod, SI_SUB_PROTO_DOMAIN, SI_ORDER_ANY);
+MODULE_VERSION(vnet_full, 1);
