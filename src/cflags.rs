@@ -25,7 +25,13 @@ pub struct Target<'a> {
 
 /// The arguments, in order: target and arch flags, common flags, optional
 /// warnings, generated headers ahead of the sysroot, then the defines.
-pub fn cflags(spec: &Spec, target: &Target<'_>, generated: &Path, sysroot: &Path, warnings: bool) -> Vec<String> {
+pub fn cflags(
+    spec: &Spec,
+    target: &Target<'_>,
+    generated: &Path,
+    sysroot: &Path,
+    warnings: bool,
+) -> Vec<String> {
     let mut args = vec![format!("--target={}", target.arch.triple)];
     args.extend(target.arch.cflags.iter().cloned());
     args.extend(spec.cflags_common.iter().cloned());
@@ -35,7 +41,13 @@ pub fn cflags(spec: &Spec, target: &Target<'_>, generated: &Path, sysroot: &Path
     // Generated headers live under sys/, the kernel's include root.
     args.push(format!("-I{}", generated.join("sys").display()));
     args.push(format!("-I{}", sysroot.display()));
-    args.extend(target.variant.defines(target.kernel).into_iter().map(|d| format!("-D{d}")));
+    args.extend(
+        target
+            .variant
+            .defines(target.kernel)
+            .into_iter()
+            .map(|d| format!("-D{d}")),
+    );
     args
 }
 

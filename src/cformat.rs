@@ -29,8 +29,13 @@ pub enum Entry {
 
 /// Width of `s` on screen, with tabs every 8 columns.
 pub fn visual_width(s: &str) -> usize {
-    s.chars()
-        .fold(0, |col, c| if c == '\t' { (col / 8 + 1) * 8 } else { col + 1 })
+    s.chars().fold(0, |col, c| {
+        if c == '\t' {
+            (col / 8 + 1) * 8
+        } else {
+            col + 1
+        }
+    })
 }
 
 /// Pads `line` with tabs to `column`, or with one space when it is already past.
@@ -52,7 +57,11 @@ pub fn directive(keyword: &str, condition: &str) -> String {
     let mut line = format!("{keyword} ");
     let parts: Vec<&str> = condition.split(" || ").collect();
     for (n, part) in parts.iter().enumerate() {
-        let piece = if n + 1 < parts.len() { format!("{part} ||") } else { (*part).to_string() };
+        let piece = if n + 1 < parts.len() {
+            format!("{part} ||")
+        } else {
+            (*part).to_string()
+        };
         if visual_width(&line) + piece.len() > MAX_LINE - 2 && !line.trim_end().ends_with(keyword) {
             out.push_str(line.trim_end());
             out.push_str(" \\\n");
@@ -94,7 +103,11 @@ pub fn body_lines(body: &str, statement: bool) -> Vec<String> {
         return vec!["do { } while (0)".to_string()];
     }
     let mut out = vec!["do {".to_string()];
-    out.extend(lines.into_iter().map(|l| if l.is_empty() { l } else { format!("\t{l}") }));
+    out.extend(
+        lines
+            .into_iter()
+            .map(|l| if l.is_empty() { l } else { format!("\t{l}") }),
+    );
     out.push("} while (0)".to_string());
     out
 }
@@ -153,7 +166,9 @@ pub fn layout(entries: &[Entry]) -> String {
 }
 
 fn ends_with_directive(out: &str) -> bool {
-    out.trim_end_matches('\n').lines().last().is_some_and(|l| l.starts_with('#') && !l.starts_with("#define") && !l.starts_with("#include"))
+    out.trim_end_matches('\n').lines().last().is_some_and(|l| {
+        l.starts_with('#') && !l.starts_with("#define") && !l.starts_with("#include")
+    })
 }
 
 fn define_head(head: &str) -> String {
@@ -172,7 +187,12 @@ fn layout_run(run: &[Entry]) -> String {
     let heads: Vec<(String, &Vec<String>, bool, &Option<String>)> = run
         .iter()
         .filter_map(|e| match e {
-            Entry::Define { doc, head, lines, statement } => Some((define_head(head), lines, *statement, doc)),
+            Entry::Define {
+                doc,
+                head,
+                lines,
+                statement,
+            } => Some((define_head(head), lines, *statement, doc)),
             _ => None,
         })
         .collect();
@@ -217,7 +237,13 @@ fn continued(head: &str, lines: &[String], statement: bool) -> String {
         rows.extend(lines[1..].iter().cloned());
     } else {
         rows.push(head.to_string());
-        rows.extend(lines.iter().map(|l| if l.is_empty() { String::new() } else { format!("\t{l}") }));
+        rows.extend(lines.iter().map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("\t{l}")
+            }
+        }));
     }
     let last = rows.len() - 1;
     let mut out = String::new();
@@ -245,7 +271,10 @@ mod tests {
     #[test]
     fn statement_bodies_are_wrapped() {
         assert_eq!(body_lines("", true), vec!["do { } while (0)"]);
-        assert_eq!(body_lines("f();", true), vec!["do {", "\tf();", "} while (0)"]);
+        assert_eq!(
+            body_lines("f();", true),
+            vec!["do {", "\tf();", "} while (0)"]
+        );
     }
 
     #[test]
@@ -260,7 +289,12 @@ mod tests {
 
     #[test]
     fn single_line_defines_in_a_run_share_a_column() {
-        let d = |h: &str, b: &str| Entry::Define { doc: None, head: h.into(), lines: vec![b.into()], statement: false };
+        let d = |h: &str, b: &str| Entry::Define {
+            doc: None,
+            head: h.into(),
+            lines: vec![b.into()],
+            statement: false,
+        };
         let text = layout(&[d("A", "1"), d("LONGER_NAME(x)", "(x)")]);
         let cols: Vec<usize> = text
             .lines()

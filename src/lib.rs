@@ -15,6 +15,7 @@
 pub mod cflags;
 pub mod cformat;
 pub mod error;
+pub mod kmod;
 pub mod output;
 pub mod render;
 pub mod spec;
@@ -41,15 +42,21 @@ pub fn load_spec(path: &Path) -> Result<Spec, Error> {
 /// ones by file name, so the output does not depend on where the tree is.
 pub fn spec_display_name(path: &Path) -> String {
     if path.is_absolute() {
-        path.file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     } else {
         path.to_string_lossy().replace('\\', "/")
     }
 }
 
 /// Renders the spec and writes the files that changed under `out_dir`.
-pub fn generate(spec: &Spec, out_dir: &Path, force: bool) -> Result<Vec<(String, WriteOutcome)>, Error> {
+pub fn generate(
+    spec: &Spec,
+    out_dir: &Path,
+    force: bool,
+) -> Result<Vec<(String, WriteOutcome)>, Error> {
     let files = render::render(spec)?;
     Ok(output::write_outputs(out_dir, &files, force)?)
 }

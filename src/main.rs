@@ -14,7 +14,11 @@ use vnetgen::variant::{KernelConfig, Variant};
 use vnetgen::Error;
 
 #[derive(Parser)]
-#[command(name = "vnetgen", version, about = "FreeBSD VNET and DPCPU headers for modules that work on VIMAGE and non-VIMAGE kernels")]
+#[command(
+    name = "vnetgen",
+    version,
+    about = "FreeBSD VNET and DPCPU headers for modules that work on VIMAGE and non-VIMAGE kernels"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -123,7 +127,10 @@ fn depfile_text(out: &Path, files: &[String], spec: Option<&Path>) -> String {
         prerequisites.push(exe);
     }
     let escape = |p: &Path| p.display().to_string().replace(' ', "\\ ");
-    let targets: Vec<String> = files.iter().map(|f| escape(&absolute(&out.join(f)))).collect();
+    let targets: Vec<String> = files
+        .iter()
+        .map(|f| escape(&absolute(&out.join(f))))
+        .collect();
     let prereqs: Vec<String> = prerequisites.iter().map(|p| escape(p)).collect();
     let mut text = format!("{}: {}\n", targets.join(" \\\n    "), prereqs.join(" "));
     for p in &prereqs {
@@ -134,7 +141,13 @@ fn depfile_text(out: &Path, files: &[String], spec: Option<&Path>) -> String {
 
 fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
-        Command::Generate { spec, out, depfile, force, quiet } => {
+        Command::Generate {
+            spec,
+            out,
+            depfile,
+            force,
+            quiet,
+        } => {
             let loaded = load(spec.as_deref())?;
             let report = vnetgen::generate(&loaded, &out, force)?;
             for (path, outcome) in &report {
@@ -164,23 +177,58 @@ fn run(cli: Cli) -> Result<i32, Error> {
             for f in &findings {
                 eprintln!("{}: {}", out.join(&f.path).display(), f.problem.describe());
             }
-            let spec_arg = spec.map(|s| format!(" --spec {}", shell_quote(&s.display().to_string()))).unwrap_or_default();
+            let spec_arg = spec
+                .map(|s| format!(" --spec {}", shell_quote(&s.display().to_string())))
+                .unwrap_or_default();
             eprintln!(
                 "to regenerate: vnetgen generate{spec_arg} --out {}{}",
                 shell_quote(&out.display().to_string()),
-                if findings.iter().any(|f| f.problem != vnetgen::output::Problem::Missing && f.problem != vnetgen::output::Problem::Stale) { " --force" } else { "" }
+                if findings
+                    .iter()
+                    .any(|f| f.problem != vnetgen::output::Problem::Missing
+                        && f.problem != vnetgen::output::Problem::Stale)
+                {
+                    " --force"
+                } else {
+                    ""
+                }
             );
             Ok(exit::CHECK_FAILED)
         }
-        Command::Cflags { variant, kernel, arch, sysroot, out, spec, warnings } => {
+        Command::Cflags {
+            variant,
+            kernel,
+            arch,
+            sysroot,
+            out,
+            spec,
+            warnings,
+        } => {
             let loaded = load(spec.as_deref())?;
             let Some(arch_spec) = loaded.arch(&arch) else {
                 let names: Vec<&str> = loaded.archs.iter().map(|a| a.name.as_str()).collect();
-                return Err(Error::Usage(format!("unknown arch `{arch}`; known: {}", names.join(", "))));
+                return Err(Error::Usage(format!(
+                    "unknown arch `{arch}`; known: {}",
+                    names.join(", ")
+                )));
             };
-            let sysroot = if sysroot == "stub" { stub_sysroot() } else { PathBuf::from(sysroot) };
-            let target = Target { variant: variant.into(), kernel: kernel.into(), arch: arch_spec };
-            let args = cflags::cflags(&loaded, &target, &absolute(&out), &absolute(&sysroot), warnings);
+            let sysroot = if sysroot == "stub" {
+                stub_sysroot()
+            } else {
+                PathBuf::from(sysroot)
+            };
+            let target = Target {
+                variant: variant.into(),
+                kernel: kernel.into(),
+                arch: arch_spec,
+            };
+            let args = cflags::cflags(
+                &loaded,
+                &target,
+                &absolute(&out),
+                &absolute(&sysroot),
+                warnings,
+            );
             let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
             println!("{}", quoted.join(" "));
             Ok(exit::OK)

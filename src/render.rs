@@ -72,7 +72,11 @@ pub fn render(spec: &Spec) -> Result<Vec<OutputFile>, RenderError> {
     for header in &spec.headers {
         files.push(OutputFile {
             path: header.path.clone(),
-            contents: stamp(&spec.source, None, &render_header(spec, header, Layout::DropIn)?),
+            contents: stamp(
+                &spec.source,
+                None,
+                &render_header(spec, header, Layout::DropIn)?,
+            ),
         });
         for variant in Variant::ALL {
             let note = format!("Variant {variant}, flattened for review and diffing.");
@@ -107,13 +111,22 @@ fn header_items<'s>(spec: &'s Spec, header: &Header) -> Vec<&'s Item> {
 
 fn macro_head(item: &Item) -> String {
     match &item.kind {
-        ItemKind::Macro { params: Some(params), .. } => format!("{}({})", item.name, params.join(", ")),
+        ItemKind::Macro {
+            params: Some(params),
+            ..
+        } => format!("{}({})", item.name, params.join(", ")),
         _ => item.name.clone(),
     }
 }
 
 fn define(item: &Item, doc: Option<String>, body: &str) -> Entry {
-    let statement = matches!(item.kind, ItemKind::Macro { form: MacroForm::Statement, .. });
+    let statement = matches!(
+        item.kind,
+        ItemKind::Macro {
+            form: MacroForm::Statement,
+            ..
+        }
+    );
     Entry::Define {
         doc,
         head: macro_head(item),
@@ -148,7 +161,10 @@ fn item_entries(spec: &Spec, item: &Item, variant: BodyVariant, docs: bool) -> V
             if let Some(doc) = doc {
                 entries.push(Entry::Comment(doc));
             }
-            entries.push(Entry::Directive(cformat::directive("#if", &spec.shared_module_condition())));
+            entries.push(Entry::Directive(cformat::directive(
+                "#if",
+                &spec.shared_module_condition(),
+            )));
             entries.push(define(item, None, alt));
             entries.push(Entry::Directive("#else".to_string()));
             entries.push(define(item, None, body));
@@ -159,12 +175,20 @@ fn item_entries(spec: &Spec, item: &Item, variant: BodyVariant, docs: bool) -> V
 }
 
 fn entries_for(spec: &Spec, items: &[&Item], variant: BodyVariant) -> Vec<Entry> {
-    items.iter().flat_map(|i| item_entries(spec, i, variant, true)).collect()
+    items
+        .iter()
+        .flat_map(|i| item_entries(spec, i, variant, true))
+        .collect()
 }
 
 /// The entries of one branch of a conditional; comments already shown in an
 /// earlier branch (`shown`) are not repeated.
-fn branch_entries(spec: &Spec, items: &[&Item], variant: BodyVariant, shown: &mut Vec<String>) -> Vec<Entry> {
+fn branch_entries(
+    spec: &Spec,
+    items: &[&Item],
+    variant: BodyVariant,
+    shown: &mut Vec<String>,
+) -> Vec<Entry> {
     let mut entries = Vec::new();
     for item in items {
         let first = !shown.contains(&item.name);
@@ -179,7 +203,11 @@ fn branch_entries(spec: &Spec, items: &[&Item], variant: BodyVariant, shown: &mu
 
 /// Splits items into those that read the same in every given variant and
 /// those that do not.
-fn split_common<'i>(spec: &Spec, items: &[&'i Item], variants: &[BodyVariant]) -> (Vec<&'i Item>, Vec<&'i Item>) {
+fn split_common<'i>(
+    spec: &Spec,
+    items: &[&'i Item],
+    variants: &[BodyVariant],
+) -> (Vec<&'i Item>, Vec<&'i Item>) {
     items.iter().partition(|item| {
         let first = cformat::layout(&item_entries(spec, item, variants[0], false));
         variants[1..]
@@ -217,12 +245,21 @@ fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String,
                 spec,
                 &specific,
                 &[
-                    ("#if defined(VIMAGE_RUNTIME)", RUNTIME_NOTE, BodyVariant::Runtime),
+                    (
+                        "#if defined(VIMAGE_RUNTIME)",
+                        RUNTIME_NOTE,
+                        BodyVariant::Runtime,
+                    ),
                     ("#elif defined(VIMAGE)", VIMAGE_NOTE, BodyVariant::Vimage),
                     ("#else", NOVIMAGE_NOTE, BodyVariant::Novimage),
                 ],
             );
-            (true, entries_for(spec, &common, BodyVariant::Vimage), branches, "VIMAGE_RUNTIME")
+            (
+                true,
+                entries_for(spec, &common, BodyVariant::Vimage),
+                branches,
+                "VIMAGE_RUNTIME",
+            )
         }
         Layout::Flattened(Variant::KldTied) => {
             let both = [BodyVariant::Vimage, BodyVariant::Novimage];
@@ -235,10 +272,19 @@ fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String,
                     ("#else", NOVIMAGE_NOTE, BodyVariant::Novimage),
                 ],
             );
-            (false, entries_for(spec, &common, BodyVariant::Vimage), branches, "VIMAGE")
+            (
+                false,
+                entries_for(spec, &common, BodyVariant::Vimage),
+                branches,
+                "VIMAGE",
+            )
         }
         Layout::Flattened(variant) => {
-            let body = if variant == Variant::Vimage { BodyVariant::Vimage } else { BodyVariant::Runtime };
+            let body = if variant == Variant::Vimage {
+                BodyVariant::Vimage
+            } else {
+                BodyVariant::Runtime
+            };
             (false, entries_for(spec, &kernel, body), Vec::new(), "")
         }
     };
@@ -252,7 +298,10 @@ fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String,
         branches,
         closing,
     };
-    template.render().map_err(|source| RenderError { template: "header.h", source })
+    template.render().map_err(|source| RenderError {
+        template: "header.h",
+        source,
+    })
 }
 
 fn render_support(spec: &Spec) -> Result<String, RenderError> {
@@ -271,14 +320,24 @@ fn render_support(spec: &Spec) -> Result<String, RenderError> {
         .filter_map(|f| {
             let body = f.body.resolve(runtime, spec.detect)?;
             Some(FunctionView {
-                comment: f.doc.as_deref().map(cformat::block_comment).unwrap_or_default(),
+                comment: f
+                    .doc
+                    .as_deref()
+                    .map(cformat::block_comment)
+                    .unwrap_or_default(),
                 returns: f.returns.clone(),
                 name: f.name.clone(),
                 params: f.params.clone(),
                 body: body
                     .trim_matches('\n')
                     .lines()
-                    .map(|l| if l.trim().is_empty() { String::new() } else { format!("\t{}", l.trim_end()) })
+                    .map(|l| {
+                        if l.trim().is_empty() {
+                            String::new()
+                        } else {
+                            format!("\t{}", l.trim_end())
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("\n"),
             })
@@ -289,5 +348,8 @@ fn render_support(spec: &Spec) -> Result<String, RenderError> {
         code: cformat::layout(&code),
         functions,
     };
-    template.render().map_err(|source| RenderError { template: "support.c", source })
+    template.render().map_err(|source| RenderError {
+        template: "support.c",
+        source,
+    })
 }

@@ -22,7 +22,11 @@ pub struct Toolchain {
     pub lld: PathBuf,
 }
 
-fn find(tool: &'static str, env_var: &'static str, path_var: Option<&OsString>) -> Result<PathBuf, ToolchainError> {
+fn find(
+    tool: &'static str,
+    env_var: &'static str,
+    path_var: Option<&OsString>,
+) -> Result<PathBuf, ToolchainError> {
     if let Some(explicit) = env::var_os(env_var) {
         let p = PathBuf::from(&explicit);
         if p.is_file() {
@@ -51,7 +55,9 @@ fn find(tool: &'static str, env_var: &'static str, path_var: Option<&OsString>) 
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 impl Toolchain {

@@ -70,7 +70,11 @@ pub enum BodyVariant {
 }
 
 impl BodyVariant {
-    pub const ALL: [BodyVariant; 3] = [BodyVariant::Runtime, BodyVariant::Vimage, BodyVariant::Novimage];
+    pub const ALL: [BodyVariant; 3] = [
+        BodyVariant::Runtime,
+        BodyVariant::Vimage,
+        BodyVariant::Novimage,
+    ];
 }
 
 /// A kernel built with or without `options VIMAGE`.
@@ -119,7 +123,9 @@ impl Detect {
     }
 
     pub fn from_name(name: &str) -> Option<Detect> {
-        [Detect::Probe, Detect::Kernel].into_iter().find(|d| d.name() == name)
+        [Detect::Probe, Detect::Kernel]
+            .into_iter()
+            .find(|d| d.name() == name)
     }
 }
 

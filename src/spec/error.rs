@@ -79,7 +79,12 @@ impl<'a> Locator<'a> {
         Locator { file, text }
     }
 
-    pub fn error(&self, offset: usize, code: SpecErrorCode, message: impl Into<String>) -> SpecError {
+    pub fn error(
+        &self,
+        offset: usize,
+        code: SpecErrorCode,
+        message: impl Into<String>,
+    ) -> SpecError {
         let offset = offset.min(self.text.len());
         let before = self.text.get(..offset).unwrap_or(self.text);
         let line = before.matches('\n').count() + 1;

@@ -9,7 +9,6 @@ pub use error::{SpecError, SpecErrorCode};
 
 use crate::variant::{BodyVariant, Detect, ModuleFormat};
 
-
 /// The default spec, embedded so that `vnetgen generate` needs no argument.
 pub const DEFAULT_SPEC: &str = include_str!("../../spec/vimage.toml");
 /// The name under which the embedded spec is reported.

@@ -14,11 +14,49 @@ use super::{
 use crate::variant::{Detect, ModuleFormat};
 
 const C_KEYWORDS: &[&str] = &[
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary",
-    "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "typedef",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "_Bool",
+    "_Complex",
+    "_Imaginary",
+    "_Alignas",
+    "_Alignof",
+    "_Atomic",
+    "_Generic",
+    "_Noreturn",
+    "_Static_assert",
     "_Thread_local",
 ];
 
@@ -72,7 +110,12 @@ impl Validator<'_> {
         self.loc.error(offset, code, message)
     }
 
-    fn err<T>(&self, offset: usize, code: Code, message: impl Into<String>) -> Result<T, SpecError> {
+    fn err<T>(
+        &self,
+        offset: usize,
+        code: Code,
+        message: impl Into<String>,
+    ) -> Result<T, SpecError> {
         Err(self.loc.error(offset, code, message))
     }
 
@@ -208,14 +251,21 @@ impl Validator<'_> {
                 return self.err(
                     f.header.span().start,
                     Code::UnknownReference,
-                    format!("family `{name}` names header `{}`, which no [[header]] declares", f.header.get_ref()),
+                    format!(
+                        "family `{name}` names header `{}`, which no [[header]] declares",
+                        f.header.get_ref()
+                    ),
                 );
             }
             let prefix = self.ident(&f.prefix, "symbol prefix")?;
             let section = self.ident(&f.section, "section")?;
             let modspace = u64::try_from(*f.modspace.get_ref()).ok().filter(|n| *n > 0);
             let Some(modspace) = modspace else {
-                return self.err(f.modspace.span().start, Code::BadValue, "modspace must be a positive number of bytes");
+                return self.err(
+                    f.modspace.span().start,
+                    Code::BadValue,
+                    "modspace must be a positive number of bytes",
+                );
             };
             let mut groups = Vec::new();
             let mut seen_groups = BTreeSet::new();
@@ -237,7 +287,10 @@ impl Validator<'_> {
                     kind: self.one_of(
                         &s.kind,
                         "kind",
-                        &[("data", SymbolKind::Data), ("function", SymbolKind::Function)],
+                        &[
+                            ("data", SymbolKind::Data),
+                            ("function", SymbolKind::Function),
+                        ],
                     )?,
                     only_in: self.one_of(
                         &s.only_in,
@@ -257,7 +310,11 @@ impl Validator<'_> {
             for c in &f.code {
                 self.unique(&mut code_names, &c.name, "code block")?;
                 let Some(group) = &c.group else {
-                    return self.err(c.name.span().start, Code::BadValue, format!("code block `{}` needs a group", c.name.get_ref()));
+                    return self.err(
+                        c.name.span().start,
+                        Code::BadValue,
+                        format!("code block `{}` needs a group", c.name.get_ref()),
+                    );
                 };
                 let group = self.group(&groups, group)?;
                 items.push(self.code(c, group, &vars)?);
@@ -301,7 +358,11 @@ impl Validator<'_> {
                 for c in &s.code {
                     self.unique(&mut seen, &c.name, "code block")?;
                     let Some(group) = &c.group else {
-                        return self.err(c.name.span().start, Code::BadValue, format!("code block `{}` needs a group", c.name.get_ref()));
+                        return self.err(
+                            c.name.span().start,
+                            Code::BadValue,
+                            format!("code block `{}` needs a group", c.name.get_ref()),
+                        );
                     };
                     let group = self.group(&groups, group)?;
                     code.push(self.code(c, group, &vars)?);
@@ -353,7 +414,12 @@ impl Validator<'_> {
         }
     }
 
-    fn code(&self, c: &RawCode, group: usize, vars: &BTreeMap<&str, String>) -> Result<Item, SpecError> {
+    fn code(
+        &self,
+        c: &RawCode,
+        group: usize,
+        vars: &BTreeMap<&str, String>,
+    ) -> Result<Item, SpecError> {
         let body = self.bodies(&c.body, vars)?;
         self.check_userland(c.userland, &c.body, &body)?;
         Ok(Item {
@@ -367,7 +433,12 @@ impl Validator<'_> {
         })
     }
 
-    fn macro_item(&self, m: &RawMacro, group: usize, vars: &BTreeMap<&str, String>) -> Result<Item, SpecError> {
+    fn macro_item(
+        &self,
+        m: &RawMacro,
+        group: usize,
+        vars: &BTreeMap<&str, String>,
+    ) -> Result<Item, SpecError> {
         let name = self.ident(&m.name, "macro name")?;
         let params = match &m.params {
             None => None,
@@ -421,7 +492,12 @@ impl Validator<'_> {
         })
     }
 
-    fn check_userland(&self, userland: bool, raw: &Spanned<RawBodies>, body: &Bodies) -> Result<(), SpecError> {
+    fn check_userland(
+        &self,
+        userland: bool,
+        raw: &Spanned<RawBodies>,
+        body: &Bodies,
+    ) -> Result<(), SpecError> {
         let specific = body.novimage.is_some()
             || body.vimage.is_some()
             || body.runtime.is_some()
@@ -437,7 +513,11 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn bodies(&self, raw: &Spanned<RawBodies>, vars: &BTreeMap<&str, String>) -> Result<Bodies, SpecError> {
+    fn bodies(
+        &self,
+        raw: &Spanned<RawBodies>,
+        vars: &BTreeMap<&str, String>,
+    ) -> Result<Bodies, SpecError> {
         let b = raw.get_ref();
         let one = |v: &Option<Spanned<String>>| -> Result<Option<String>, SpecError> {
             v.as_ref().map(|s| self.expand(s, vars)).transpose()
@@ -457,7 +537,11 @@ impl Validator<'_> {
     }
 
     /// Expands `${name}` placeholders; an unknown one is an error at its place.
-    fn expand(&self, s: &Spanned<String>, vars: &BTreeMap<&str, String>) -> Result<String, SpecError> {
+    fn expand(
+        &self,
+        s: &Spanned<String>,
+        vars: &BTreeMap<&str, String>,
+    ) -> Result<String, SpecError> {
         let text = s.get_ref();
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
@@ -465,7 +549,11 @@ impl Validator<'_> {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let Some(end) = after.find('}') else {
-                return self.err(s.span().start, Code::BadBody, "unterminated `${` placeholder");
+                return self.err(
+                    s.span().start,
+                    Code::BadBody,
+                    "unterminated `${` placeholder",
+                );
             };
             let name = &after[..end];
             match vars.get(name) {
@@ -473,12 +561,19 @@ impl Validator<'_> {
                 None => {
                     let needle = format!("${{{name}}}");
                     let span = s.span();
-                    let at = self.text.get(span.clone()).and_then(|src| src.find(&needle)).map_or(span.start, |i| span.start + i);
+                    let at = self
+                        .text
+                        .get(span.clone())
+                        .and_then(|src| src.find(&needle))
+                        .map_or(span.start, |i| span.start + i);
                     let known: Vec<String> = vars.keys().map(|k| format!("${{{k}}}")).collect();
                     return self.err(
                         at,
                         Code::UnknownReference,
-                        format!("unknown placeholder `{needle}`; known here: {}", known.join(", ")),
+                        format!(
+                            "unknown placeholder `{needle}`; known here: {}",
+                            known.join(", ")
+                        ),
                     );
                 }
             }
@@ -490,7 +585,14 @@ impl Validator<'_> {
 }
 
 fn all_bodies(b: &Bodies) -> impl Iterator<Item = &String> {
-    [&b.all, &b.novimage, &b.vimage, &b.runtime, &b.runtime_probe, &b.runtime_kernel]
-        .into_iter()
-        .flatten()
+    [
+        &b.all,
+        &b.novimage,
+        &b.vimage,
+        &b.runtime,
+        &b.runtime_probe,
+        &b.runtime_kernel,
+    ]
+    .into_iter()
+    .flatten()
 }

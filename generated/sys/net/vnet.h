@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 955a2b34e7c57fd6271f7655c08f3036f54e9e82afbb47fb7cc76897add090d7
+ * vnetgen-sha256: b40a510487acd87463f557a8fad8a3b1ec11e2b1e8870b93381a65f0ea8aaf63
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -175,6 +175,15 @@ struct vnet_sysinit {
  * so the module links on both kinds of kernel.
  */
 extern struct vnet *vnet0 __weak_symbol;
+
+/*
+ * Every object references the bounds of set_vnet, so that a module linked as
+ * a shared object exports them and the kernel linker can find its copy.
+ */
+extern uintptr_t *__start_set_vnet;
+__GLOBL(__start_set_vnet);
+extern uintptr_t *__stop_set_vnet;
+__GLOBL(__stop_set_vnet);
 
 /*
  * True when the running kernel keeps per-vnet copies of the variables.
@@ -382,6 +391,11 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
  */
 
 extern struct vnet *vnet0;
+
+extern uintptr_t *__start_set_vnet;
+__GLOBL(__start_set_vnet);
+extern uintptr_t *__stop_set_vnet;
+__GLOBL(__stop_set_vnet);
 
 #define	VNET_ACTIVE()		1
 #define	VNET_DECLARE(t, n)	extern t VNET_NAME(n)

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: d8e33f88a15bd4efb391f12643f86647aab716329cbb1ef6bc21f803e937a537
+ * vnetgen-sha256: fb00d042024dae7633a27fe2c197d2f5e54080987b4e8959ff2ff7698fd1fc9c
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -155,6 +155,15 @@ struct vnet_sysinit {
  * so the module links on both kinds of kernel.
  */
 extern struct vnet *vnet0;
+
+/*
+ * Every object references the bounds of set_vnet, so that a module linked as
+ * a shared object exports them and the kernel linker can find its copy.
+ */
+extern uintptr_t *__start_set_vnet;
+__GLOBL(__start_set_vnet);
+extern uintptr_t *__stop_set_vnet;
+__GLOBL(__stop_set_vnet);
 
 /*
  * True when the running kernel keeps per-vnet copies of the variables.

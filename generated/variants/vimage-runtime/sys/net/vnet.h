@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: b0b49605fd9ffb3012eac9c95a2b02aef5e777cee1f88b234c8f5ded0d025ddc
+ * vnetgen-sha256: 4358aa53c6af6496dc89573d5c334414515984125fdc7583431dc34a9e74a98c
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -86,6 +86,15 @@ struct vnet_sysinit {
  * so the module links on both kinds of kernel.
  */
 extern struct vnet *vnet0 __weak_symbol;
+
+/*
+ * Every object references the bounds of set_vnet, so that a module linked as
+ * a shared object exports them and the kernel linker can find its copy.
+ */
+extern uintptr_t *__start_set_vnet;
+__GLOBL(__start_set_vnet);
+extern uintptr_t *__stop_set_vnet;
+__GLOBL(__stop_set_vnet);
 
 /*
  * True when the running kernel keeps per-vnet copies of the variables.

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 534e168a8496be8ea157d563882da9cb72c59ec102422467e7898fb162362c28
+ * vnetgen-sha256: c8f10bc69f27978d5dfd1a3d23f653729c557943998aef276ca401c3746c1197
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -86,6 +86,15 @@ struct vnet_sysinit {
  * so the module links on both kinds of kernel.
  */
 extern struct vnet *vnet0;
+
+/*
+ * Every object references the bounds of set_vnet, so that a module linked as
+ * a shared object exports them and the kernel linker can find its copy.
+ */
+extern uintptr_t *__start_set_vnet;
+__GLOBL(__start_set_vnet);
+extern uintptr_t *__stop_set_vnet;
+__GLOBL(__stop_set_vnet);
 
 /*
  * True when the running kernel keeps per-vnet copies of the variables.
