@@ -102,10 +102,14 @@ impl Validator<'_> {
             Code::Syntax
         };
         let offset = e.span().map_or(0, |s| s.start);
-        let message = if code == Code::UnknownVariant {
-            message.replacen("unknown field", "unknown variant", 1)
-        } else {
-            message
+        let message = match code {
+            Code::UnknownVariant => message.replacen("unknown field", "unknown variant", 1),
+            // toml names no key: the span is the key as written.
+            Code::Duplicate => match e.span().and_then(|s| self.text.get(s)) {
+                Some(key) => format!("duplicate key `{}`", key.trim_matches(['"', '\'', ' '])),
+                None => message,
+            },
+            _ => toml_terms(&message),
         };
         self.loc.error(offset, code, message)
     }
@@ -122,6 +126,15 @@ impl Validator<'_> {
     fn ident(&self, value: &Spanned<String>, what: &str) -> Result<String, SpecError> {
         if is_c_identifier(value.get_ref()) {
             Ok(value.get_ref().clone())
+        } else if C_KEYWORDS.contains(&value.get_ref().as_str()) {
+            self.err(
+                value.span().start,
+                Code::BadIdentifier,
+                format!(
+                    "{what} `{}` is a C keyword, not an identifier",
+                    value.get_ref()
+                ),
+            )
         } else {
             self.err(
                 value.span().start,
@@ -240,7 +253,7 @@ impl Validator<'_> {
         headers.sort_by(|a, b| a.path.cmp(&b.path));
 
         // Names that share one C namespace across the whole spec.
-        let mut macro_names = BTreeSet::new();
+        let mut macro_families: BTreeMap<String, String> = BTreeMap::new();
         let mut symbol_names = BTreeSet::new();
         let mut family_names = BTreeSet::new();
         let mut families = Vec::new();
@@ -252,7 +265,7 @@ impl Validator<'_> {
                     f.header.span().start,
                     Code::UnknownReference,
                     format!(
-                        "family `{name}` names header `{}`, which no [[header]] declares",
+                        "header `{}` of family `{name}` is not declared by any [[header]]",
                         f.header.get_ref()
                     ),
                 );
@@ -320,7 +333,16 @@ impl Validator<'_> {
                 items.push(self.code(c, group, &vars)?);
             }
             for m in &f.macros {
-                self.unique(&mut macro_names, &m.name, "macro")?;
+                if let Some(other) = macro_families.insert(m.name.get_ref().clone(), name.clone()) {
+                    return self.err(
+                        m.name.span().start,
+                        Code::Duplicate,
+                        format!(
+                            "duplicate macro `{}` (already defined in family `{other}`)",
+                            m.name.get_ref()
+                        ),
+                    );
+                }
                 let group = self.group(&groups, &m.group)?;
                 items.push(self.macro_item(m, group, &vars)?);
             }
@@ -421,7 +443,7 @@ impl Validator<'_> {
         vars: &BTreeMap<&str, String>,
     ) -> Result<Item, SpecError> {
         let body = self.bodies(&c.body, vars)?;
-        self.check_userland(c.userland, &c.body, &body)?;
+        self.check_userland(c.name.get_ref(), c.userland, &c.body, &body)?;
         Ok(Item {
             name: c.name.get_ref().clone(),
             kind: ItemKind::Code,
@@ -465,22 +487,17 @@ impl Validator<'_> {
             )?,
         };
         let body = self.bodies(&m.body, vars)?;
-        self.check_userland(m.userland, &m.body, &body)?;
-        if form != MacroForm::Statement {
-            for text in all_bodies(&body) {
-                if text.trim_end().ends_with(';') {
-                    return self.err(
-                        m.body.span().start,
-                        Code::BadBody,
-                        format!("macro `{name}` is not a statement macro, so its body must not end with `;`: the caller's semicolon ends it"),
-                    );
-                }
-            }
-        }
+        self.check_userland(&name, m.userland, &m.body, &body)?;
         let shared_module = match &m.shared_module {
             None => None,
             Some(raw) => Some(self.bodies(raw, vars)?),
         };
+        if form != MacroForm::Statement {
+            self.check_no_semicolon(&name, "body", &m.body, &body)?;
+            if let (Some(raw), Some(bodies)) = (&m.shared_module, &shared_module) {
+                self.check_no_semicolon(&name, "shared_module", raw, bodies)?;
+            }
+        }
         Ok(Item {
             name,
             kind: ItemKind::Macro { params, form },
@@ -492,22 +509,52 @@ impl Validator<'_> {
         })
     }
 
+    /// Expression and declaration macros end where the caller's `;` does.
+    fn check_no_semicolon(
+        &self,
+        name: &str,
+        table: &str,
+        raw: &Spanned<RawBodies>,
+        body: &Bodies,
+    ) -> Result<(), SpecError> {
+        let first = keyed_bodies(raw.get_ref(), body)
+            .filter(|(_, _, text)| text.trim_end().ends_with(';'))
+            .min_by_key(|(_, raw, _)| raw.span().start);
+        let Some((key, raw, _)) = first else {
+            return Ok(());
+        };
+        // Point at the semicolon itself, the last one in the literal.
+        let span = raw.span();
+        let at = self
+            .text
+            .get(span.clone())
+            .and_then(|src| src.rfind(';'))
+            .map_or(span.start, |i| span.start + i);
+        self.err(
+            at,
+            Code::BadBody,
+            format!("macro `{name}` is not a statement macro, so its `{table}.{key}` must not end with `;`: the caller's semicolon ends it"),
+        )
+    }
+
     fn check_userland(
         &self,
+        name: &str,
         userland: bool,
         raw: &Spanned<RawBodies>,
         body: &Bodies,
     ) -> Result<(), SpecError> {
-        let specific = body.novimage.is_some()
-            || body.vimage.is_some()
-            || body.runtime.is_some()
-            || body.runtime_probe.is_some()
-            || body.runtime_kernel.is_some();
-        if userland && specific {
+        if !userland {
+            return Ok(());
+        }
+        let specific = keyed_bodies(raw.get_ref(), body)
+            .filter(|(key, _, _)| *key != "all")
+            .min_by_key(|(_, raw, _)| raw.span().start);
+        if let Some((key, raw, _)) = specific {
             return self.err(
                 raw.span().start,
                 Code::BadBody,
-                "a userland entry is visible without _KERNEL, where no variant is selected: give it only `body.all`",
+                format!("userland entry `{name}` is visible without _KERNEL, where no variant is selected: give it only `body.all`, not `body.{key}`"),
             );
         }
         Ok(())
@@ -584,15 +631,40 @@ impl Validator<'_> {
     }
 }
 
-fn all_bodies(b: &Bodies) -> impl Iterator<Item = &String> {
+/// The bodies present, each with its key as written and its expanded text.
+fn keyed_bodies<'b>(
+    raw: &'b RawBodies,
+    body: &'b Bodies,
+) -> impl Iterator<Item = (&'static str, &'b Spanned<String>, &'b String)> {
     [
-        &b.all,
-        &b.novimage,
-        &b.vimage,
-        &b.runtime,
-        &b.runtime_probe,
-        &b.runtime_kernel,
+        ("all", &raw.all, &body.all),
+        ("novimage", &raw.novimage, &body.novimage),
+        ("vimage", &raw.vimage, &body.vimage),
+        ("runtime", &raw.runtime, &body.runtime),
+        ("runtime-probe", &raw.runtime_probe, &body.runtime_probe),
+        ("runtime-kernel", &raw.runtime_kernel, &body.runtime_kernel),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(key, raw, body)| Some((key, raw.as_ref()?, body.as_ref()?)))
+}
+
+/// serde's words for TOML's: a key, not a field; an array, not a sequence;
+/// a table, not a map or a Rust struct; an integer, not an i64.
+fn toml_terms(message: &str) -> String {
+    let mut out = message
+        .replacen("unknown field", "unknown key", 1)
+        .replacen("missing field", "missing key", 1)
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("invalid type: map", "invalid type: table")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected a table")
+        .replace("expected i64", "expected an integer")
+        .replace(
+            "expected struct RawBodies",
+            "expected a table of bodies keyed by variant, such as `body.all = \"...\"`",
+        );
+    if let Some(at) = out.find("expected struct Raw") {
+        out.replace_range(at.., "expected a table");
+    }
+    out
 }
