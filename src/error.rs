@@ -16,6 +16,10 @@ pub mod exit {
     pub const SPEC: i32 = 3;
     pub const CHECK_FAILED: i32 = 4;
     pub const HAND_EDITED: i32 = 5;
+    /// `abi` (a bit mask with ERROR and USAGE): some cell has findings.
+    pub const FINDINGS: i32 = 4;
+    /// `abi`: a cell fails where the expected matrix says it loads.
+    pub const UNEXPECTED_FAILURE: i32 = 8;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +38,8 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Toolchain(#[from] ToolchainError),
+    #[error(transparent)]
+    Lab(Box<crate::lab::LabError>),
     #[error("{0}")]
     Usage(String),
 }

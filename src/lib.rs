@@ -14,10 +14,15 @@
 
 pub mod cflags;
 pub mod cformat;
+pub mod classify;
 pub mod error;
+pub mod inspect;
+pub mod kernel_model;
 pub mod kmod;
+pub mod lab;
 pub mod output;
 pub mod render;
+pub mod rules;
 pub mod spec;
 pub mod stamp;
 pub mod toolchain;

@@ -1,6 +1,7 @@
 //! The `vnetgen` command: parses arguments, calls the library, and maps its
 //! errors to the exit codes documented in README.md.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -8,7 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use vnetgen::cflags::{self, shell_quote, stub_sysroot, Target};
 use vnetgen::error::exit;
+use vnetgen::lab::{self, LabOptions};
 use vnetgen::output::{write_atomic, WriteOutcome};
+use vnetgen::rules::Severity;
 use vnetgen::spec::Spec;
 use vnetgen::variant::{KernelConfig, Variant};
 use vnetgen::Error;
@@ -72,6 +75,48 @@ enum Command {
         #[arg(long)]
         warnings: bool,
     },
+    /// Build test kmods for every variant, kernel and architecture, inspect
+    /// the objects, and tell which build loads on which kernel.
+    Abi {
+        /// Architectures (default: all).
+        #[arg(long = "arch")]
+        archs: Vec<String>,
+        /// Variants (default: all).
+        #[arg(long = "variant", value_enum)]
+        variants: Vec<VariantArg>,
+        /// Kernel configurations (default: both).
+        #[arg(long = "kernel", value_enum)]
+        kernels: Vec<KernelArg>,
+        /// Module sources, one directory per module.
+        #[arg(long, default_value = "tests/kmods")]
+        kmods: PathBuf,
+        /// Parallel builds (default: the number of cores).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: FormatArg,
+        /// Write the report here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The build cache.
+        #[arg(long, default_value = "target/vnetgen-lab")]
+        cache: PathBuf,
+        /// Where to write compile_commands.json (default: in the cache).
+        #[arg(long)]
+        compile_commands: Option<PathBuf>,
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[arg(long, default_value = "stub")]
+        sysroot: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Junit,
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +277,78 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
             println!("{}", quoted.join(" "));
             Ok(exit::OK)
+        }
+        Command::Abi {
+            archs,
+            variants,
+            kernels,
+            kmods,
+            jobs,
+            format,
+            output,
+            cache,
+            compile_commands,
+            spec,
+            sysroot,
+        } => {
+            let loaded = load(spec.as_deref())?;
+            let options = LabOptions {
+                archs: if archs.is_empty() {
+                    loaded.archs.iter().map(|a| a.name.clone()).collect()
+                } else {
+                    archs
+                },
+                variants: if variants.is_empty() {
+                    Variant::ALL.to_vec()
+                } else {
+                    variants.into_iter().map(Variant::from).collect()
+                },
+                kernels: if kernels.is_empty() {
+                    KernelConfig::ALL.to_vec()
+                } else {
+                    kernels.into_iter().map(KernelConfig::from).collect()
+                },
+                kmods,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                cache: cache.clone(),
+                sysroot: if sysroot == "stub" {
+                    stub_sysroot()
+                } else {
+                    PathBuf::from(sysroot)
+                },
+                progress: true,
+            };
+            let report = lab::run(&loaded, &options).map_err(|e| Error::Lab(Box::new(e)))?;
+            let commands = compile_commands.unwrap_or_else(|| cache.join("compile_commands.json"));
+            let json = serde_json::to_string_pretty(&report.compile_commands).unwrap_or_default();
+            if std::fs::read_to_string(&commands).ok().as_deref() != Some(json.as_str()) {
+                write_atomic(&commands, json.as_bytes())?;
+            }
+            let text = match format {
+                FormatArg::Text => {
+                    lab::report::text(&report, output.is_none() && std::io::stdout().is_terminal())
+                }
+                FormatArg::Json => lab::report::json(&report),
+                FormatArg::Junit => lab::report::junit(&report),
+                FormatArg::Html => lab::report::html(&report),
+            };
+            match output {
+                Some(path) => write_atomic(&path, text.as_bytes())?,
+                None => print!("{text}"),
+            }
+            let mut code = exit::OK;
+            if report
+                .cells
+                .iter()
+                .any(|c| c.findings.iter().any(|f| f.severity != Severity::Info))
+            {
+                code |= exit::FINDINGS;
+            }
+            if report.cells.iter().any(|c| c.unexpected_failure()) {
+                code |= exit::UNEXPECTED_FAILURE;
+            }
+            Ok(code)
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Spec {
     pub flag: String,
     pub cflags_common: Vec<String>,
     pub cflags_warnings: Vec<String>,
+    /// What every kernel exports to modules, whatever its configuration.
+    pub kernel_symbols: Vec<String>,
     pub archs: Vec<Arch>,
     pub headers: Vec<Header>,
     pub families: Vec<Family>,
@@ -70,6 +72,9 @@ pub struct Family {
     pub modspace: u64,
     /// Instances exist only in VIMAGE kernels (VNET), or in every kernel (DPCPU).
     pub virtualized: bool,
+    /// Kernel variables of the family: `prefix` + name in kernels that have
+    /// the family's instances, the plain name in the others.
+    pub kernel_variables: Vec<String>,
     pub groups: Vec<String>,
     pub kernel_symbols: Vec<KernelSymbol>,
     /// Code and macros, sorted by (group, code before macros, name).

@@ -9,6 +9,8 @@ use toml::Spanned;
 pub struct RawSpec {
     pub schema: Spanned<i64>,
     pub runtime: RawRuntime,
+    #[serde(default)]
+    pub kernel: RawKernel,
     pub cflags: RawCflags,
     #[serde(default)]
     pub arch: Vec<RawArch>,
@@ -24,6 +26,13 @@ pub struct RawSpec {
 pub struct RawRuntime {
     pub detect: Spanned<String>,
     pub flag: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKernel {
+    #[serde(default)]
+    pub symbols: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +82,8 @@ pub struct RawFamily {
     pub base: String,
     pub modspace: Spanned<i64>,
     pub virtualized: bool,
+    #[serde(default)]
+    pub kernel_variables: Vec<Spanned<String>>,
     pub groups: Vec<Spanned<String>>,
     #[serde(default)]
     pub kernel_symbol: Vec<RawKernelSymbol>,

@@ -255,6 +255,12 @@ impl Validator<'_> {
         // Names that share one C namespace across the whole spec.
         let mut macro_families: BTreeMap<String, String> = BTreeMap::new();
         let mut symbol_names = BTreeSet::new();
+        let mut kernel_symbols = Vec::new();
+        for s in &raw.kernel.symbols {
+            self.unique(&mut symbol_names, s, "kernel symbol")?;
+            kernel_symbols.push(self.ident(s, "kernel symbol")?);
+        }
+        kernel_symbols.sort();
         let mut family_names = BTreeSet::new();
         let mut families = Vec::new();
         for f in &raw.family {
@@ -317,6 +323,12 @@ impl Validator<'_> {
                 });
             }
             kernel_symbols.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut kernel_variables = Vec::new();
+            for v in &f.kernel_variables {
+                self.unique(&mut symbol_names, v, "kernel symbol")?;
+                kernel_variables.push(self.ident(v, "kernel variable")?);
+            }
+            kernel_variables.sort();
 
             let mut items = Vec::new();
             let mut code_names = BTreeSet::new();
@@ -358,6 +370,7 @@ impl Validator<'_> {
                 base: f.base.clone(),
                 modspace,
                 virtualized: f.virtualized,
+                kernel_variables,
                 groups,
                 kernel_symbols,
                 items,
@@ -405,7 +418,8 @@ impl Validator<'_> {
                 functions.sort_by(|a, b| a.name.cmp(&b.name));
                 Some(Support {
                     path: s.path.get_ref().clone(),
-                    doc: s.doc.clone(),
+                    // Docs are prose: the placeholders they use are the known ones.
+                    doc: s.doc.as_ref().map(|d| d.replace("${flag}", &flag)),
                     code,
                     functions,
                 })
@@ -416,6 +430,7 @@ impl Validator<'_> {
             source: source.to_string(),
             detect,
             flag,
+            kernel_symbols,
             cflags_common: raw.cflags.common.clone(),
             cflags_warnings: raw.cflags.warnings.clone(),
             archs,

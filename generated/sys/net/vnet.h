@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: b40a510487acd87463f557a8fad8a3b1ec11e2b1e8870b93381a65f0ea8aaf63
+ * vnetgen-sha256: 0a784222cd0a391d03cef43b455b27f8288544aaeccdf750baeab0c71d243bc4
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -178,12 +178,14 @@ extern struct vnet *vnet0 __weak_symbol;
 
 /*
  * Every object references the bounds of set_vnet, so that a module linked as
- * a shared object exports them and the kernel linker can find its copy.
+ * a shared object exports them and the kernel linker can find its copy.  In
+ * the run-time variant the references are weak: a kernel without VIMAGE has
+ * no set_vnet of its own to resolve them to.
  */
-extern uintptr_t *__start_set_vnet;
-__GLOBL(__start_set_vnet);
-extern uintptr_t *__stop_set_vnet;
-__GLOBL(__stop_set_vnet);
+extern uintptr_t *__start_set_vnet __weak_symbol;
+__asm__(".weak __start_set_vnet");
+extern uintptr_t *__stop_set_vnet __weak_symbol;
+__asm__(".weak __stop_set_vnet");
 
 /*
  * True when the running kernel keeps per-vnet copies of the variables.

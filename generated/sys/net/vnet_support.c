@@ -5,12 +5,12 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: f6da407c7b77d53e05e34e418d30075704ab81421cb56d7e4906822771cb2b2e
+ * vnetgen-sha256: 27780fef5477daa33dd96e6d9f2a08407a336050200412ab1add22d87366e579
  */
 /*
  * Support for modules built with VIMAGE_RUNTIME.  With detect = "probe" it is
  * compiled into each such module; with detect = "kernel" into every kernel,
- * with or without VIMAGE, where it also exports the flag ${flag}.
+ * with or without VIMAGE, where it also exports the flag vimage_configured.
  */
 
 #include <sys/param.h>

@@ -81,6 +81,7 @@ VNET_SYSUNINIT(vnet_full_uninit, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY,
 
 long	vnet_full_sum(void);
 long	vnet_full_default(void);
+long	vnet_full_ttl(void);
 long	vnet_full_ptrs(struct thread *td, struct proc *p);
 
 /* Walks every vnet, as a protocol's timer does. */
@@ -106,6 +107,13 @@ vnet_full_sum(void)
 	}
 	VNET_LIST_RUNLOCK_NOSLEEP();
 	return (sum);
+}
+
+/* Reads the kernel's own VNET variable. */
+long
+vnet_full_ttl(void)
+{
+	return (V_ip_defttl + VNET(vnet_full_table)[0]);
 }
 
 long

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: fb00d042024dae7633a27fe2c197d2f5e54080987b4e8959ff2ff7698fd1fc9c
+ * vnetgen-sha256: 568a695b1682ced2fb7c0b21b24ba084b73912b481572d4e429970f087239cf8
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -158,7 +158,9 @@ extern struct vnet *vnet0;
 
 /*
  * Every object references the bounds of set_vnet, so that a module linked as
- * a shared object exports them and the kernel linker can find its copy.
+ * a shared object exports them and the kernel linker can find its copy.  In
+ * the run-time variant the references are weak: a kernel without VIMAGE has
+ * no set_vnet of its own to resolve them to.
  */
 extern uintptr_t *__start_set_vnet;
 __GLOBL(__start_set_vnet);

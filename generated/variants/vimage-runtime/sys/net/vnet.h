@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 4358aa53c6af6496dc89573d5c334414515984125fdc7583431dc34a9e74a98c
+ * vnetgen-sha256: 8dbe8e263e36719bb7e3b7fa3c7fa5de5d424e495ce8e95068d9db9bccd2b5aa
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -89,12 +89,14 @@ extern struct vnet *vnet0 __weak_symbol;
 
 /*
  * Every object references the bounds of set_vnet, so that a module linked as
- * a shared object exports them and the kernel linker can find its copy.
+ * a shared object exports them and the kernel linker can find its copy.  In
+ * the run-time variant the references are weak: a kernel without VIMAGE has
+ * no set_vnet of its own to resolve them to.
  */
-extern uintptr_t *__start_set_vnet;
-__GLOBL(__start_set_vnet);
-extern uintptr_t *__stop_set_vnet;
-__GLOBL(__stop_set_vnet);
+extern uintptr_t *__start_set_vnet __weak_symbol;
+__asm__(".weak __start_set_vnet");
+extern uintptr_t *__stop_set_vnet __weak_symbol;
+__asm__(".weak __stop_set_vnet");
 
 /*
  * True when the running kernel keeps per-vnet copies of the variables.

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: c8f10bc69f27978d5dfd1a3d23f653729c557943998aef276ca401c3746c1197
+ * vnetgen-sha256: 7f01e390815dc4845ae61f81d413e0dd16d0b2ddd2ec2cce1b34a9cf55ba0f47
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -89,7 +89,9 @@ extern struct vnet *vnet0;
 
 /*
  * Every object references the bounds of set_vnet, so that a module linked as
- * a shared object exports them and the kernel linker can find its copy.
+ * a shared object exports them and the kernel linker can find its copy.  In
+ * the run-time variant the references are weak: a kernel without VIMAGE has
+ * no set_vnet of its own to resolve them to.
  */
 extern uintptr_t *__start_set_vnet;
 __GLOBL(__start_set_vnet);

@@ -1,0 +1,494 @@
+//! The ABI lab: builds every test kmod for every variant, kernel and
+//! architecture, inspects the objects, and gives the verdict of which build
+//! loads on which kernel.
+//!
+//! Builds run in parallel and are cached under a hash of everything that
+//! affects them, so that a re-run with nothing changed compiles nothing.
+
+mod cache;
+mod expect;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use expect::{expected_loads, ExpectError, Expectation};
+
+use crate::cflags::Target;
+use crate::classify::{classify, Classification, Layout};
+use crate::inspect::{inspect_file, InspectError, ObjectInfo};
+use crate::kernel_model::KernelModel;
+use crate::kmod::{BuildError, ModuleBuild};
+use crate::output::write_outputs;
+use crate::render::render;
+use crate::rules::{evaluate, load_rules, Context, Finding, RuleError, Severity};
+use crate::spec::Spec;
+use crate::toolchain::{Toolchain, ToolchainError};
+use crate::variant::{KernelConfig, Variant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    #[error(transparent)]
+    Expect(#[from] ExpectError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
+    move |source| LabError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    pub archs: Vec<String>,
+    pub variants: Vec<Variant>,
+    pub kernels: Vec<KernelConfig>,
+    /// A directory of modules, one subdirectory each.
+    pub kmods: PathBuf,
+    pub jobs: usize,
+    /// Where builds are cached (under `target/` by default).
+    pub cache: PathBuf,
+    pub sysroot: PathBuf,
+    /// Draw a progress bar (on a terminal).
+    pub progress: bool,
+}
+
+/// One module build of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildRecord {
+    pub kmod: String,
+    pub arch: String,
+    pub variant: Variant,
+    /// The kernel it was built for: matters for kld-tied only.
+    pub built_for: Option<KernelConfig>,
+    pub ko: PathBuf,
+    pub cached: bool,
+}
+
+/// The verdict of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Loads,
+    Fails,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Loads => "loads",
+            Verdict::Fails => "fails",
+        }
+    }
+}
+
+/// One build on one kernel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub kmod: String,
+    pub arch: String,
+    pub variant: Variant,
+    pub built_for: Option<KernelConfig>,
+    pub kernel: KernelConfig,
+    pub layout: &'static str,
+    pub verdict: Verdict,
+    pub expected: Verdict,
+    pub findings: Vec<Finding>,
+}
+
+impl Cell {
+    /// A cell that fails where the expected matrix says it loads.
+    pub fn unexpected_failure(&self) -> bool {
+        self.verdict == Verdict::Fails && self.expected == Verdict::Loads
+    }
+}
+
+/// One entry of compile_commands.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompileCommand {
+    pub directory: String,
+    pub arguments: Vec<String>,
+    pub file: String,
+    pub output: String,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone)]
+pub struct LabReport {
+    pub cells: Vec<Cell>,
+    pub builds: Vec<BuildRecord>,
+    pub compile_commands: Vec<CompileCommand>,
+}
+
+impl LabReport {
+    pub fn compiled(&self) -> usize {
+        self.builds.iter().filter(|b| !b.cached).count()
+    }
+}
+
+impl Serialize for Variant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl Serialize for KernelConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// The modules under a directory: every subdirectory with a `.c` file.
+pub fn find_kmods(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, LabError> {
+    let mut kmods = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let mut sources: Vec<PathBuf> = std::fs::read_dir(&path)
+            .map_err(io(&path))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "c"))
+            .collect();
+        if sources.is_empty() {
+            continue;
+        }
+        sources.sort();
+        kmods.push((entry.file_name().to_string_lossy().into_owned(), sources));
+    }
+    kmods.sort();
+    if kmods.is_empty() {
+        return Err(LabError::Setup(format!(
+            "{}: no module directories with .c files",
+            dir.display()
+        )));
+    }
+    Ok(kmods)
+}
+
+/// The toolchain's identity, for the cache key.
+fn toolchain_version(toolchain: &Toolchain) -> Result<String, LabError> {
+    let mut version = String::new();
+    for tool in [&toolchain.clang, &toolchain.lld] {
+        let out = Command::new(tool)
+            .arg("--version")
+            .output()
+            .map_err(|e| LabError::Setup(format!("{}: {e}", tool.display())))?;
+        version.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(version)
+}
+
+struct Job {
+    kmod: String,
+    kmod_dir: PathBuf,
+    sources: Vec<PathBuf>,
+    arch: String,
+    variant: Variant,
+    built_for: KernelConfig,
+}
+
+/// Runs the matrix.
+pub fn run(spec: &Spec, options: &LabOptions) -> Result<LabReport, LabError> {
+    let toolchain = Toolchain::locate()?;
+    let rules = load_rules()?;
+    for arch in &options.archs {
+        if spec.arch(arch).is_none() {
+            return Err(LabError::Setup(format!("unknown arch `{arch}`")));
+        }
+    }
+    let kmods = find_kmods(&options.kmods)?;
+    std::fs::create_dir_all(&options.cache).map_err(io(&options.cache))?;
+
+    // The headers, rendered once; their text is part of every key.
+    let files = render(spec).map_err(|e| LabError::Setup(e.to_string()))?;
+    let mut key = cache::KeyHasher::new("vnetgen-lab-1");
+    for f in &files {
+        key.add(&f.path, f.contents.as_bytes());
+    }
+    let headers_key = key.finish();
+    let generated = options
+        .cache
+        .join(format!("headers-{}", &headers_key[..16]));
+    write_outputs(&generated, &files, true).map_err(|e| LabError::Setup(e.to_string()))?;
+
+    let mut base = cache::KeyHasher::new("vnetgen-lab-1");
+    base.add("headers", headers_key.as_bytes());
+    cache::hash_tree(&mut base, &options.sysroot).map_err(io(&options.sysroot))?;
+    base.add("toolchain", toolchain_version(&toolchain)?.as_bytes());
+    let base = base.finish();
+
+    let mut jobs = Vec::new();
+    for (kmod, sources) in &kmods {
+        for arch in &options.archs {
+            for &variant in &options.variants {
+                // kld-tied follows the kernel it is built for; the others do not.
+                let built_for: Vec<KernelConfig> = if variant == Variant::KldTied {
+                    options.kernels.clone()
+                } else {
+                    vec![KernelConfig::Vimage]
+                };
+                for b in built_for {
+                    jobs.push(Job {
+                        kmod: kmod.clone(),
+                        kmod_dir: options.kmods.join(kmod),
+                        sources: sources.clone(),
+                        arch: arch.clone(),
+                        variant,
+                        built_for: b,
+                    });
+                }
+            }
+        }
+    }
+
+    let bar = if options.progress && std::io::stderr().is_terminal() {
+        let bar =
+            ProgressBar::with_draw_target(Some(jobs.len() as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} builds {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|e| LabError::Setup(e.to_string()))?;
+
+    type Built = (BuildRecord, Vec<CompileCommand>, ObjectInfo);
+    let results: Vec<Result<Built, LabError>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let r = build_one(spec, options, &toolchain, &generated, &base, job);
+                bar.inc(1);
+                bar.set_message(format!("{} {} {}", job.kmod, job.arch, job.variant));
+                r
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut built = Vec::new();
+    for r in results {
+        built.push(r?);
+    }
+
+    // Does each module use VNET?  Its expect.toml says, or its VIMAGE builds show.
+    let mut uses_vnet: BTreeMap<String, bool> = BTreeMap::new();
+    for (kmod, _) in &kmods {
+        let expectation = Expectation::load(&options.kmods.join(kmod))?;
+        let learnt = built.iter().any(|(b, _, o)| {
+            &b.kmod == kmod
+                && matches!(
+                    classify(spec, o, false).layout,
+                    Layout::Vimage | Layout::Runtime(_)
+                )
+        });
+        uses_vnet.insert(kmod.clone(), expectation.vnet.unwrap_or(learnt));
+    }
+
+    let models: BTreeMap<KernelConfig, KernelModel> = options
+        .kernels
+        .iter()
+        .map(|&k| (k, KernelModel::new(spec, k, spec.detect)))
+        .collect();
+    let mut cells = Vec::new();
+    for (record, _, object) in &built {
+        let Some(arch) = spec.arch(&record.arch) else {
+            continue;
+        };
+        let vnet = uses_vnet.get(&record.kmod).copied().unwrap_or(false);
+        let classification: Classification = classify(spec, object, vnet);
+        for &kernel in &options.kernels {
+            let Some(model) = models.get(&kernel) else {
+                continue;
+            };
+            let ctx = Context {
+                spec,
+                arch,
+                object,
+                kernel: model,
+                classification: &classification,
+            };
+            let findings = evaluate(&rules, &ctx);
+            let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
+                Verdict::Fails
+            } else {
+                Verdict::Loads
+            };
+            let built_for = record.built_for.unwrap_or(KernelConfig::Vimage);
+            let expected = if expected_loads(vnet, record.variant, built_for, kernel) {
+                Verdict::Loads
+            } else {
+                Verdict::Fails
+            };
+            cells.push(Cell {
+                kmod: record.kmod.clone(),
+                arch: record.arch.clone(),
+                variant: record.variant,
+                built_for: record.built_for,
+                kernel,
+                layout: classification.layout.name(),
+                verdict,
+                expected,
+                findings,
+            });
+        }
+    }
+    cells.sort_by(|a, b| {
+        (&a.kmod, &a.arch, a.variant, a.built_for, a.kernel).cmp(&(
+            &b.kmod,
+            &b.arch,
+            b.variant,
+            b.built_for,
+            b.kernel,
+        ))
+    });
+    let compile_commands = built
+        .iter()
+        .flat_map(|(_, c, _)| c.iter().cloned())
+        .collect();
+    let builds = built.into_iter().map(|(b, _, _)| b).collect();
+    Ok(LabReport {
+        cells,
+        builds,
+        compile_commands,
+    })
+}
+
+fn module_build<'a>(
+    spec: &'a Spec,
+    target: Target<'a>,
+    job: &'a Job,
+    generated: &'a Path,
+    sysroot: &'a Path,
+    out_dir: &'a Path,
+) -> ModuleBuild<'a> {
+    ModuleBuild {
+        spec,
+        target,
+        name: &job.kmod,
+        sources: &job.sources,
+        generated,
+        sysroot,
+        out_dir,
+        extra_cflags: &[],
+    }
+}
+
+fn build_one(
+    spec: &Spec,
+    options: &LabOptions,
+    toolchain: &Toolchain,
+    generated: &Path,
+    base: &str,
+    job: &Job,
+) -> Result<(BuildRecord, Vec<CompileCommand>, ObjectInfo), LabError> {
+    let Some(arch) = spec.arch(&job.arch) else {
+        return Err(LabError::Setup(format!("unknown arch `{}`", job.arch)));
+    };
+    let mut key = cache::KeyHasher::new(base);
+    key.add("kmod", job.kmod.as_bytes());
+    cache::hash_tree(&mut key, &job.kmod_dir).map_err(io(&job.kmod_dir))?;
+    key.add("set_pad", &arch.set_pad.to_le_bytes());
+    let target = Target {
+        variant: job.variant,
+        kernel: job.built_for,
+        arch,
+    };
+    let build_in = |out_dir: &Path| {
+        module_build(
+            spec,
+            target.clone(),
+            job,
+            generated,
+            &options.sysroot,
+            out_dir,
+        )
+        .plan()
+    };
+    // The commands, with a fixed directory, key the build.
+    let probe = build_in(Path::new("/vnetgen-lab"));
+    for step in &probe.compiles {
+        key.add("compile", step.args.join("\u{1f}").as_bytes());
+    }
+    key.add("link", probe.link.join("\u{1f}").as_bytes());
+    let key = key.finish();
+    let builds = options.cache.join("builds");
+    let out_dir = builds.join(&key[..24]);
+    let plan = build_in(&out_dir);
+    let cached = plan.ko.is_file();
+    if !cached {
+        // Build in a fresh directory beside the final one, then rename it
+        // into place: a half-built directory is never taken for a cached one.
+        let staging = builds.join(format!("{}.tmp-{}", &key[..24], std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+        module_build(
+            spec,
+            target.clone(),
+            job,
+            generated,
+            &options.sysroot,
+            &staging,
+        )
+        .build(toolchain)?;
+        if std::fs::rename(&staging, &out_dir).is_err() {
+            // Another run finished the same build first; its result is as good.
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+    }
+    let mut object = inspect_file(&plan.ko)?;
+    // Findings name the module, not the cache's path to it.
+    object.name = format!("{}.ko", job.kmod);
+    let commands = plan
+        .compiles
+        .iter()
+        .map(|c| {
+            let mut arguments = vec![toolchain.clang.display().to_string()];
+            arguments.extend(c.args.iter().cloned());
+            CompileCommand {
+                directory: job.kmod_dir.display().to_string(),
+                arguments,
+                file: c.source.display().to_string(),
+                output: c.object.display().to_string(),
+            }
+        })
+        .collect();
+    let record = BuildRecord {
+        kmod: job.kmod.clone(),
+        arch: job.arch.clone(),
+        variant: job.variant,
+        built_for: (job.variant == Variant::KldTied).then_some(job.built_for),
+        ko: plan.ko,
+        cached,
+    };
+    Ok((record, commands, object))
+}
