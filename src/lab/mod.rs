@@ -87,6 +87,9 @@ pub struct BuildRecord {
     pub built_for: Option<KernelConfig>,
     pub ko: PathBuf,
     pub cached: bool,
+    /// The link, linker first, as run in the build's own directory.
+    #[serde(skip)]
+    pub link_command: Vec<String>,
 }
 
 /// The verdict of a cell.
@@ -487,6 +490,9 @@ fn build_one(
         arch: job.arch.clone(),
         variant: job.variant,
         built_for: (job.variant == Variant::KldTied).then_some(job.built_for),
+        link_command: std::iter::once(toolchain.lld.display().to_string())
+            .chain(plan.link.iter().cloned())
+            .collect(),
         ko: plan.ko,
         cached,
     };
