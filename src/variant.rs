@@ -137,3 +137,16 @@ pub enum ModuleFormat {
     /// Shared objects (ET_DYN), loaded by link_elf.
     Shared,
 }
+
+// Reports name variants and kernels as the command line does.
+impl serde::Serialize for Variant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl serde::Serialize for KernelConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}

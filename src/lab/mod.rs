@@ -153,18 +153,6 @@ impl LabReport {
     }
 }
 
-impl Serialize for Variant {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl Serialize for KernelConfig {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
 /// The modules under a directory: every subdirectory with a `.c` file.
 pub fn find_kmods(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, LabError> {
     let mut kmods = Vec::new();
