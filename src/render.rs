@@ -1,6 +1,8 @@
 //! Rendering: the validated spec, through the askama templates, into the
 //! text of every output file.  Nothing here touches the file system.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 
 use crate::cformat::{self, Entry};
@@ -58,6 +60,23 @@ struct SupportTemplate {
     functions: Vec<FunctionView>,
 }
 
+/// Macro bodies that replace the spec's in the drop-in header, for
+/// `vnetgen vendor`'s intermediate step: keyed by (macro, variant, for
+/// shared-object module builds), each a `#define` head and body.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bodies: BTreeMap<(String, BodyVariant, bool), (String, String)>,
+    /// Macros the spec does not define in a variant, kept at the end of
+    /// that variant's branch: (head, body).
+    pub extra: BTreeMap<BodyVariant, Vec<(String, String)>>,
+}
+
+/// The spec, and the overrides (none for `generate`).
+struct Renderer<'a> {
+    spec: &'a Spec,
+    overrides: &'a Overrides,
+}
+
 /// How a header is laid out: the drop-in one selects among all variants;
 /// the flattened ones, for review, show one variant each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +87,11 @@ enum Layout {
 
 /// Renders every output file of a spec, sorted by path.
 pub fn render(spec: &Spec) -> Result<Vec<OutputFile>, RenderError> {
+    let none = Overrides::default();
+    let r = &Renderer {
+        spec,
+        overrides: &none,
+    };
     let mut files = Vec::new();
     for header in &spec.headers {
         files.push(OutputFile {
@@ -75,7 +99,7 @@ pub fn render(spec: &Spec) -> Result<Vec<OutputFile>, RenderError> {
             contents: stamp(
                 &spec.source,
                 None,
-                &render_header(spec, header, Layout::DropIn)?,
+                &render_header(r, header, Layout::DropIn)?,
             ),
         });
         for variant in Variant::ALL {
@@ -85,7 +109,7 @@ pub fn render(spec: &Spec) -> Result<Vec<OutputFile>, RenderError> {
                 contents: stamp(
                     &spec.source,
                     Some(&note),
-                    &render_header(spec, header, Layout::Flattened(variant))?,
+                    &render_header(r, header, Layout::Flattened(variant))?,
                 ),
             });
         }
@@ -98,6 +122,24 @@ pub fn render(spec: &Spec) -> Result<Vec<OutputFile>, RenderError> {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// The drop-in header at `path`, stamped, with some macro bodies replaced:
+/// the intermediate step of a vendoring patch series.
+pub fn render_drop_in_with(
+    spec: &Spec,
+    path: &str,
+    overrides: &Overrides,
+) -> Result<Option<String>, RenderError> {
+    let r = &Renderer { spec, overrides };
+    let Some(header) = spec.headers.iter().find(|h| h.path == path) else {
+        return Ok(None);
+    };
+    Ok(Some(stamp(
+        &spec.source,
+        None,
+        &render_header(r, header, Layout::DropIn)?,
+    )))
 }
 
 /// The items of a header, in order: family by family, each sorted.
@@ -138,7 +180,8 @@ fn define(item: &Item, doc: Option<String>, body: &str) -> Entry {
 /// The entries one item contributes to one variant (none where it has no body).
 /// With `docs` false the item's comment is left out: the drop-in header
 /// shows each comment once, in the first branch that has the item.
-fn item_entries(spec: &Spec, item: &Item, variant: BodyVariant, docs: bool) -> Vec<Entry> {
+fn item_entries(r: &Renderer<'_>, item: &Item, variant: BodyVariant, docs: bool) -> Vec<Entry> {
+    let spec = r.spec;
     let Some(body) = item.body.resolve(variant, spec.detect) else {
         return Vec::new();
     };
@@ -149,13 +192,46 @@ fn item_entries(spec: &Spec, item: &Item, variant: BodyVariant, docs: bool) -> V
             text: body.to_string(),
         }];
     }
-    let alternative = item
-        .shared_module
-        .as_ref()
-        .and_then(|s| s.resolve(variant, spec.detect))
-        .filter(|alt| *alt != body);
+    let ours = |body: &str| define(item, None, body);
+    let overridden = |shared: bool| {
+        r.overrides
+            .bodies
+            .get(&(item.name.clone(), variant, shared))
+            .map(|(head, body)| Entry::Define {
+                doc: None,
+                head: head.clone(),
+                lines: vec![body.clone()],
+                statement: false,
+            })
+    };
+    let main = overridden(false).unwrap_or_else(|| ours(body));
+    let alternative = overridden(true)
+        .or_else(|| {
+            item.shared_module
+                .as_ref()
+                .and_then(|s| s.resolve(variant, spec.detect))
+                .map(ours)
+        })
+        .filter(|alt| {
+            cformat::layout(std::slice::from_ref(alt))
+                != cformat::layout(std::slice::from_ref(&main))
+        });
+    let with_doc = |entry: Entry, doc: Option<String>| match entry {
+        Entry::Define {
+            head,
+            lines,
+            statement,
+            ..
+        } => Entry::Define {
+            doc,
+            head,
+            lines,
+            statement,
+        },
+        other => other,
+    };
     match alternative {
-        None => vec![define(item, doc, body)],
+        None => vec![with_doc(main, doc)],
         Some(alt) => {
             let mut entries = Vec::new();
             if let Some(doc) = doc {
@@ -165,26 +241,42 @@ fn item_entries(spec: &Spec, item: &Item, variant: BodyVariant, docs: bool) -> V
                 "#if",
                 &spec.shared_module_condition(),
             )));
-            entries.push(define(item, None, alt));
+            entries.push(alt);
             entries.push(Entry::Directive("#else".to_string()));
-            entries.push(define(item, None, body));
+            entries.push(main);
             entries.push(Entry::Directive("#endif".to_string()));
             entries
         }
     }
 }
 
-fn entries_for(spec: &Spec, items: &[&Item], variant: BodyVariant) -> Vec<Entry> {
+/// Macros that the overrides keep in a variant although the spec has none.
+fn extra_entries(r: &Renderer<'_>, variant: BodyVariant) -> Vec<Entry> {
+    r.overrides
+        .extra
+        .get(&variant)
+        .into_iter()
+        .flatten()
+        .map(|(head, body)| Entry::Define {
+            doc: None,
+            head: head.clone(),
+            lines: vec![body.clone()],
+            statement: false,
+        })
+        .collect()
+}
+
+fn entries_for(r: &Renderer<'_>, items: &[&Item], variant: BodyVariant) -> Vec<Entry> {
     items
         .iter()
-        .flat_map(|i| item_entries(spec, i, variant, true))
+        .flat_map(|i| item_entries(r, i, variant, true))
         .collect()
 }
 
 /// The entries of one branch of a conditional; comments already shown in an
 /// earlier branch (`shown`) are not repeated.
 fn branch_entries(
-    spec: &Spec,
+    r: &Renderer<'_>,
     items: &[&Item],
     variant: BodyVariant,
     shown: &mut Vec<String>,
@@ -192,7 +284,7 @@ fn branch_entries(
     let mut entries = Vec::new();
     for item in items {
         let first = !shown.contains(&item.name);
-        let these = item_entries(spec, item, variant, first);
+        let these = item_entries(r, item, variant, first);
         if first && !these.is_empty() {
             shown.push(item.name.clone());
         }
@@ -204,25 +296,29 @@ fn branch_entries(
 /// Splits items into those that read the same in every given variant and
 /// those that do not.
 fn split_common<'i>(
-    spec: &Spec,
+    r: &Renderer<'_>,
     items: &[&'i Item],
     variants: &[BodyVariant],
 ) -> (Vec<&'i Item>, Vec<&'i Item>) {
     items.iter().partition(|item| {
-        let first = cformat::layout(&item_entries(spec, item, variants[0], false));
+        let first = cformat::layout(&item_entries(r, item, variants[0], false));
         variants[1..]
             .iter()
-            .all(|v| cformat::layout(&item_entries(spec, item, *v, false)) == first)
+            .all(|v| cformat::layout(&item_entries(r, item, *v, false)) == first)
     })
 }
 
-fn branches(spec: &Spec, items: &[&Item], arms: &[(&str, &str, BodyVariant)]) -> Vec<Branch> {
+fn branches(r: &Renderer<'_>, items: &[&Item], arms: &[(&str, &str, BodyVariant)]) -> Vec<Branch> {
     let mut shown = Vec::new();
     arms.iter()
         .map(|(directive, comment, variant)| Branch {
             directive: directive.to_string(),
             comment: cformat::block_comment(comment),
-            text: cformat::layout(&branch_entries(spec, items, *variant, &mut shown)),
+            text: {
+                let mut entries = branch_entries(r, items, *variant, &mut shown);
+                entries.extend(extra_entries(r, *variant));
+                cformat::layout(&entries)
+            },
         })
         .collect()
 }
@@ -234,15 +330,16 @@ const VIMAGE_NOTE: &str = "VIMAGE compiled in.";
 const NOVIMAGE_NOTE: &str = "No VIMAGE: virtualized variables are plain globals, and per-vnet\n\
     constructors plain SYSINITs.";
 
-fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String, RenderError> {
+fn render_header(r: &Renderer<'_>, header: &Header, layout: Layout) -> Result<String, RenderError> {
+    let spec = r.spec;
     let items = header_items(spec, header);
     let (userland, kernel): (Vec<&Item>, Vec<&Item>) = items.iter().partition(|i| i.userland);
-    let userland = cformat::layout(&entries_for(spec, &userland, BodyVariant::Vimage));
+    let userland = cformat::layout(&entries_for(r, &userland, BodyVariant::Vimage));
     let (selection, common, branches, closing) = match layout {
         Layout::DropIn => {
-            let (common, specific) = split_common(spec, &kernel, &BodyVariant::ALL);
+            let (common, specific) = split_common(r, &kernel, &BodyVariant::ALL);
             let branches = branches(
-                spec,
+                r,
                 &specific,
                 &[
                     (
@@ -256,16 +353,16 @@ fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String,
             );
             (
                 true,
-                entries_for(spec, &common, BodyVariant::Vimage),
+                entries_for(r, &common, BodyVariant::Vimage),
                 branches,
                 "VIMAGE_RUNTIME",
             )
         }
         Layout::Flattened(Variant::KldTied) => {
             let both = [BodyVariant::Vimage, BodyVariant::Novimage];
-            let (common, specific) = split_common(spec, &kernel, &both);
+            let (common, specific) = split_common(r, &kernel, &both);
             let branches = branches(
-                spec,
+                r,
                 &specific,
                 &[
                     ("#ifdef VIMAGE", VIMAGE_NOTE, BodyVariant::Vimage),
@@ -274,7 +371,7 @@ fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String,
             );
             (
                 false,
-                entries_for(spec, &common, BodyVariant::Vimage),
+                entries_for(r, &common, BodyVariant::Vimage),
                 branches,
                 "VIMAGE",
             )
@@ -285,7 +382,7 @@ fn render_header(spec: &Spec, header: &Header, layout: Layout) -> Result<String,
             } else {
                 BodyVariant::Runtime
             };
-            (false, entries_for(spec, &kernel, body), Vec::new(), "")
+            (false, entries_for(r, &kernel, body), Vec::new(), "")
         }
     };
     let template = HeaderTemplate {
@@ -312,7 +409,17 @@ fn render_support(spec: &Spec) -> Result<String, RenderError> {
     let code: Vec<Entry> = support
         .code
         .iter()
-        .flat_map(|i| item_entries(spec, i, runtime, true))
+        .flat_map(|i| {
+            item_entries(
+                &Renderer {
+                    spec,
+                    overrides: &Overrides::default(),
+                },
+                i,
+                runtime,
+                true,
+            )
+        })
         .collect();
     let functions = support
         .functions
