@@ -20,6 +20,12 @@ pub mod exit {
     pub const FINDINGS: i32 = 4;
     /// `abi`: a cell fails where the expected matrix says it loads.
     pub const UNEXPECTED_FAILURE: i32 = 8;
+    /// `inspect`: a module does not load on a kernel asked about.
+    pub const WONT_LOAD: i32 = 4;
+    /// `diff`: the headers differ in meaning.
+    pub const DIFFERS: i32 = 4;
+    /// `kld run`: a scenario failed (an expectation, a load, a fault, a panic).
+    pub const SCENARIO_FAILED: i32 = 6;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +46,18 @@ pub enum Error {
     Toolchain(#[from] ToolchainError),
     #[error(transparent)]
     Lab(Box<crate::lab::LabError>),
+    #[error(transparent)]
+    Vendor(Box<crate::vendor::VendorError>),
+    #[error(transparent)]
+    Inspect(#[from] crate::inspect_cmd::InspectCmdError),
+    #[error(transparent)]
+    Explain(#[from] crate::explain::ExplainError),
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+    #[error(transparent)]
+    Kld(Box<crate::kld::KldError>),
+    #[error(transparent)]
+    Bench(Box<crate::bench::BenchError>),
     #[error("{0}")]
     Usage(String),
 }
@@ -49,7 +67,22 @@ impl Error {
         match self {
             Error::Spec(_) => exit::SPEC,
             Error::Output(OutputError::HandEdited { .. }) => exit::HAND_EDITED,
-            Error::Usage(_) => exit::USAGE,
+            Error::Vendor(e)
+                if matches!(
+                    **e,
+                    crate::vendor::VendorError::HandEdited { .. }
+                        | crate::vendor::VendorError::Unrecognised { .. }
+                ) =>
+            {
+                exit::HAND_EDITED
+            }
+            Error::Usage(_)
+            | Error::Explain(
+                crate::explain::ExplainError::UnknownMacro { .. }
+                | crate::explain::ExplainError::Usage(_),
+            )
+            | Error::Diff(crate::diff::DiffError::Usage(_)) => exit::USAGE,
+            Error::Kld(e) if matches!(**e, crate::kld::KldError::Scenario(_)) => exit::USAGE,
             _ => exit::ERROR,
         }
     }

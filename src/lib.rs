@@ -12,14 +12,21 @@
 //! # Ok::<(), vnetgen::Error>(())
 //! ```
 
+pub mod bench;
 pub mod cflags;
 pub mod cformat;
 pub mod classify;
+pub mod diff;
 pub mod error;
+pub mod explain;
 pub mod inspect;
+pub mod inspect_cmd;
 pub mod kernel_model;
+pub mod kld;
 pub mod kmod;
 pub mod lab;
+pub mod macros;
+pub mod mutants;
 pub mod output;
 pub mod render;
 pub mod rules;
@@ -27,6 +34,7 @@ pub mod spec;
 pub mod stamp;
 pub mod toolchain;
 pub mod variant;
+pub mod vendor;
 
 use std::path::Path;
 

@@ -9,12 +9,16 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use vnetgen::cflags::{self, shell_quote, stub_sysroot, Target};
 use vnetgen::error::exit;
+use vnetgen::kld;
 use vnetgen::lab::{self, LabOptions};
 use vnetgen::output::{write_atomic, WriteOutcome};
 use vnetgen::rules::Severity;
 use vnetgen::spec::Spec;
+use vnetgen::variant::Detect;
 use vnetgen::variant::{KernelConfig, Variant};
+use vnetgen::vendor::{self, VendorOptions, VendorOutcome};
 use vnetgen::Error;
+use vnetgen::{diff, explain, inspect_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -77,6 +81,26 @@ enum Command {
     },
     /// Build test kmods for every variant, kernel and architecture, inspect
     /// the objects, and tell which build loads on which kernel.
+    /// Put the generated files into a FreeBSD source tree, or write them as
+    /// a patch series for review.
+    Vendor {
+        /// The root of the FreeBSD source tree (the directory holding `sys/`).
+        tree: PathBuf,
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Override the spec's detection mode.
+        #[arg(long, value_enum)]
+        detect: Option<DetectArg>,
+        /// Write a `git format-patch` series here instead of touching the tree.
+        #[arg(long)]
+        patches: Option<PathBuf>,
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Headers the preprocessor needs besides the vendored ones.
+        #[arg(long, default_value = "stub")]
+        sysroot: String,
+    },
     Abi {
         /// Architectures (default: all).
         #[arg(long = "arch")]
@@ -109,6 +133,159 @@ enum Command {
         #[arg(long, default_value = "stub")]
         sysroot: String,
     },
+    /// Tell, for built modules, their build kind, VNET and DPCPU variables,
+    /// the kernel symbols they need, and whether they load on each kernel.
+    Inspect {
+        /// The modules (.ko, or .o).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Predict for this kernel configuration only (default: both).
+        #[arg(long = "kernel-config", value_enum)]
+        kernel_config: Option<KernelArg>,
+        /// Predict against this kernel image's own symbol table.
+        #[arg(long, conflicts_with = "kernel_config")]
+        kernel: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        #[arg(long)]
+        spec: Option<PathBuf>,
+    },
+    /// Show what a macro expands to in each variant, through the preprocessor.
+    Explain {
+        /// The macro's name.
+        name: String,
+        /// Its arguments (default: its parameter names).
+        args: Vec<String>,
+        /// Variants (default: all).
+        #[arg(long = "variant", value_enum)]
+        variants: Vec<VariantArg>,
+        /// The kernel a kld-tied build follows (default: both).
+        #[arg(long, value_enum)]
+        kernel: Option<KernelArg>,
+        #[arg(long, default_value = "amd64")]
+        arch: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[arg(long, default_value = "stub")]
+        sysroot: String,
+    },
+    /// Compare the macros of a reference header with the generated one:
+    /// renames apart from added, removed and changed macros.
+    Diff {
+        /// The reference header, e.g. FreeBSD's sys/net/vnet.h.
+        reference: PathBuf,
+        /// The header to compare with (default: the generated header of the
+        /// same file name, rendered from the spec).
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// Variants (default: all).
+        #[arg(long = "variant", value_enum)]
+        variants: Vec<VariantArg>,
+        /// The kernel a kld-tied build follows (default: both).
+        #[arg(long, value_enum)]
+        kernel: Option<KernelArg>,
+        #[arg(long, default_value = "amd64")]
+        arch: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[arg(long, default_value = "stub")]
+        sysroot: String,
+    },
+    /// The emulated kernel linker: load amd64 modules into an emulated
+    /// VIMAGE or non-VIMAGE kernel and run their code.
+    Kld {
+        #[command(subcommand)]
+        command: KldCommand,
+    },
+    /// What the run-time variant costs against the compiled-in builds, for
+    /// each accessor strategy of the spec: instructions per access (from the
+    /// disassembly, and executed under callgrind on amd64) and `.text` size.
+    Bench {
+        /// The spec (default: the embedded spec/vimage.toml).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Strategies to measure (default: every one of the spec's).
+        #[arg(long = "strategy")]
+        strategies: Vec<String>,
+        /// Architectures (default: every one of the spec's).
+        #[arg(long = "arch")]
+        archs: Vec<String>,
+        /// Skip the executed measure (valgrind).
+        #[arg(long)]
+        no_callgrind: bool,
+        /// Loop iterations of the executed measure.
+        #[arg(long, default_value_t = 1_000_000)]
+        iterations: u64,
+        /// The directory holding tests/kmods and tests/bench_kmods.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum KldCommand {
+    /// Run scenario files and print their transcripts.
+    Run {
+        /// Scenario files (one command a line; see README.md).
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Set a scenario variable: `--set module=path/to/x.ko`.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// The time limit of each scenario, in seconds.
+        #[arg(long, default_value_t = 20.0)]
+        timeout: f64,
+        /// The build cache, for modules loaded from their sources.
+        #[arg(long, default_value = "target/vnetgen-lab")]
+        cache: PathBuf,
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[arg(long, default_value = "stub")]
+        sysroot: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+fn sysroot_path(sysroot: &str) -> PathBuf {
+    if sysroot == "stub" {
+        stub_sysroot()
+    } else {
+        PathBuf::from(sysroot)
+    }
+}
+
+fn variants_or_all(variants: Vec<VariantArg>) -> Vec<Variant> {
+    if variants.is_empty() {
+        Variant::ALL.to_vec()
+    } else {
+        variants.into_iter().map(Variant::from).collect()
+    }
+}
+
+fn kernels_or_both(kernel: Option<KernelArg>) -> Vec<KernelConfig> {
+    match kernel {
+        Some(k) => vec![k.into()],
+        None => KernelConfig::ALL.to_vec(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DetectArg {
+    Probe,
+    Kernel,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -278,6 +455,47 @@ fn run(cli: Cli) -> Result<i32, Error> {
             println!("{}", quoted.join(" "));
             Ok(exit::OK)
         }
+        Command::Vendor {
+            tree,
+            spec,
+            detect,
+            patches,
+            dry_run,
+            sysroot,
+        } => {
+            let loaded = load(spec.as_deref())?;
+            let options = VendorOptions {
+                tree: tree.clone(),
+                detect: detect.map(|d| match d {
+                    DetectArg::Probe => Detect::Probe,
+                    DetectArg::Kernel => Detect::Kernel,
+                }),
+                patches,
+                dry_run,
+                sysroot: if sysroot == "stub" {
+                    stub_sysroot()
+                } else {
+                    PathBuf::from(sysroot)
+                },
+            };
+            match vendor::vendor(&loaded, &options).map_err(|e| Error::Vendor(Box::new(e)))? {
+                VendorOutcome::NothingToDo => {
+                    println!("{}: already vendored, nothing to do", tree.display())
+                }
+                VendorOutcome::Written(files) => {
+                    for f in files {
+                        println!("wrote     {}", tree.join(f).display());
+                    }
+                }
+                VendorOutcome::DryRun(diff) => print!("{diff}"),
+                VendorOutcome::Patches(files) => {
+                    for f in files {
+                        println!("{}", f.display());
+                    }
+                }
+            }
+            Ok(exit::OK)
+        }
         Command::Abi {
             archs,
             variants,
@@ -319,7 +537,19 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 },
                 progress: true,
             };
-            let report = lab::run(&loaded, &options).map_err(|e| Error::Lab(Box::new(e)))?;
+            let mut report = lab::run(&loaded, &options).map_err(|e| Error::Lab(Box::new(e)))?;
+            // amd64 cells also run their module's scenario in the emulated kernel.
+            if options.archs.iter().any(|a| a == "amd64") {
+                let run_options = kld::RunOptions {
+                    spec: loaded.clone(),
+                    cache: options.cache.clone(),
+                    sysroot: options.sysroot.clone(),
+                    timeout: std::time::Duration::from_secs(20),
+                    vars: Default::default(),
+                };
+                kld::matrix::add_runs(&mut report, &options.kmods, &run_options)
+                    .map_err(|e| Error::Kld(Box::new(e)))?;
+            }
             let commands = compile_commands.unwrap_or_else(|| cache.join("compile_commands.json"));
             let json = serde_json::to_string_pretty(&report.compile_commands).unwrap_or_default();
             if std::fs::read_to_string(&commands).ok().as_deref() != Some(json.as_str()) {
@@ -349,6 +579,183 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 code |= exit::UNEXPECTED_FAILURE;
             }
             Ok(code)
+        }
+        Command::Inspect {
+            files,
+            kernel_config,
+            kernel,
+            format,
+            spec,
+        } => {
+            let loaded = load(spec.as_deref())?;
+            let kernels = match (kernel, kernel_config) {
+                (Some(path), _) => inspect_cmd::Kernels::Elf(path),
+                (None, Some(k)) => inspect_cmd::Kernels::Models(vec![k.into()]),
+                (None, None) => inspect_cmd::Kernels::Models(KernelConfig::ALL.to_vec()),
+            };
+            let report = inspect_cmd::inspect(&loaded, &files, &kernels)?;
+            match format {
+                ReportFormat::Text => print!("{}", inspect_cmd::text(&report)),
+                ReportFormat::Json => print!("{}", inspect_cmd::json(&report)),
+            }
+            Ok(if report.all_load() {
+                exit::OK
+            } else {
+                exit::WONT_LOAD
+            })
+        }
+        Command::Explain {
+            name,
+            args,
+            variants,
+            kernel,
+            arch,
+            format,
+            spec,
+            sysroot,
+        } => {
+            let loaded = load(spec.as_deref())?;
+            let request = explain::ExplainRequest {
+                name,
+                args,
+                variants: variants_or_all(variants),
+                kernels: kernels_or_both(kernel),
+                arch,
+                sysroot: absolute(&sysroot_path(&sysroot)),
+            };
+            let explanation = explain::explain(&loaded, &request)?;
+            match format {
+                ReportFormat::Text => print!("{}", explain::text(&explanation)),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&explanation).unwrap_or_default()
+                ),
+            }
+            Ok(exit::OK)
+        }
+        Command::Bench {
+            spec,
+            strategies,
+            archs,
+            no_callgrind,
+            iterations,
+            root,
+            jobs,
+            format,
+        } => {
+            let mut options = vnetgen::bench::BenchOptions::new(&root);
+            if let Some(path) = &spec {
+                options.spec_text =
+                    std::fs::read_to_string(path).map_err(|source| Error::ReadSpec {
+                        path: path.clone(),
+                        source,
+                    })?;
+                options.spec_name = vnetgen::spec_display_name(path);
+            }
+            options.strategies = strategies;
+            options.archs = archs;
+            options.iterations = iterations.max(1);
+            if let Some(j) = jobs {
+                options.jobs = j.max(1);
+            }
+            if !no_callgrind {
+                options.callgrind_exe = Some(
+                    std::env::current_exe()
+                        .map_err(|e| Error::Usage(format!("locating vnetgen: {e}")))?,
+                );
+            }
+            let report = vnetgen::bench::run(&options).map_err(|e| Error::Bench(Box::new(e)))?;
+            match format {
+                ReportFormat::Text => print!("{}", vnetgen::bench::report::text(&report)),
+                ReportFormat::Json => println!("{}", vnetgen::bench::report::json(&report)),
+            }
+            Ok(exit::OK)
+        }
+        Command::Kld {
+            command:
+                KldCommand::Run {
+                    scenarios,
+                    vars,
+                    timeout,
+                    cache,
+                    spec,
+                    sysroot,
+                },
+        } => {
+            let mut options = kld::RunOptions {
+                spec: load(spec.as_deref())?,
+                cache,
+                sysroot: sysroot_path(&sysroot),
+                timeout: std::time::Duration::from_secs_f64(timeout.max(0.001)),
+                vars: Default::default(),
+            };
+            for v in vars {
+                let Some((name, value)) = v.split_once('=') else {
+                    return Err(Error::Usage(format!("--set {v}: NAME=VALUE")));
+                };
+                options.vars.insert(name.to_string(), value.to_string());
+            }
+            let mut code = exit::OK;
+            for scenario in scenarios {
+                let transcript =
+                    kld::run_file(&scenario, &options).map_err(|e| Error::Kld(Box::new(e)))?;
+                print!("{}", transcript.text);
+                if !transcript.passed() {
+                    code = exit::SCENARIO_FAILED;
+                }
+            }
+            Ok(code)
+        }
+        Command::Diff {
+            reference,
+            against,
+            variants,
+            kernel,
+            arch,
+            format,
+            spec,
+            sysroot,
+        } => {
+            let loaded = load(spec.as_deref())?;
+            // The generated tree, rendered from the spec: the new header's
+            // own includes resolve there.
+            let tree = tempfile::tempdir().map_err(|e| Error::Usage(e.to_string()))?;
+            let files = vnetgen::render::render(&loaded)?;
+            vnetgen::output::write_outputs(tree.path(), &files, true)?;
+            let generated = match against {
+                Some(path) => path,
+                None => match diff::matching_header(&loaded, &reference) {
+                    Some(header) => tree.path().join(header),
+                    None => {
+                        let names: Vec<&str> =
+                            loaded.headers.iter().map(|h| h.path.as_str()).collect();
+                        return Err(Error::Usage(format!(
+                            "{}: no generated header of that file name ({}); name one with --against",
+                            reference.display(),
+                            names.join(", ")
+                        )));
+                    }
+                },
+            };
+            let request = diff::DiffRequest {
+                reference,
+                generated,
+                variants: variants_or_all(variants),
+                kernels: kernels_or_both(kernel),
+                arch,
+                generated_tree: absolute(tree.path()),
+                sysroot: absolute(&sysroot_path(&sysroot)),
+            };
+            let report = diff::diff(&loaded, &request)?;
+            match format {
+                ReportFormat::Text => print!("{}", diff::text(&report)),
+                ReportFormat::Json => print!("{}", diff::json(&report)),
+            }
+            Ok(if report.differs() {
+                exit::DIFFERS
+            } else {
+                exit::OK
+            })
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct Overrides {
     /// Macros the spec does not define in a variant, kept at the end of
     /// that variant's branch: (head, body).
     pub extra: BTreeMap<BodyVariant, Vec<(String, String)>>,
+    /// Macros left out of a variant.
+    pub omit: std::collections::BTreeSet<(String, BodyVariant)>,
 }
 
 /// The spec, and the overrides (none for `generate`).
@@ -185,6 +187,9 @@ fn item_entries(r: &Renderer<'_>, item: &Item, variant: BodyVariant, docs: bool)
     let Some(body) = item.body.resolve(variant, spec.detect) else {
         return Vec::new();
     };
+    if r.overrides.omit.contains(&(item.name.clone(), variant)) {
+        return Vec::new();
+    }
     let doc = if docs { item.doc.clone() } else { None };
     if item.kind == ItemKind::Code {
         return vec![Entry::Code {

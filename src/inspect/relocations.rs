@@ -111,6 +111,14 @@ pub(super) fn read_all<Elf: FileHeader<Endian = Endianness>>(
         let table = table_slot.and_then(|slot| tables.get(slot)).map(|(_, t)| t);
 
         for (entry, r) in entries.entries.iter().enumerate() {
+            if let Some(section) = target {
+                if r.r_offset >= section.size {
+                    return Err(fail(format!(
+                        "entry {entry} patches offset {:#x}, outside {} ({:#x} bytes)",
+                        r.r_offset, section.name, section.size
+                    )));
+                }
+            }
             let place = match target {
                 Some(section) => Place {
                     section: section.name.clone(),

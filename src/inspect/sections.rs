@@ -98,6 +98,16 @@ pub(super) fn read<'data, Elf: FileHeader<Endian = Endianness>>(
                 });
             }
         }
+        if let Some(expected) = entry_size::<Elf>(sh_type) {
+            let entsize: u64 = section.sh_entsize(endian).into();
+            if entsize != expected {
+                return Err(InspectError::Section {
+                    object: object.to_string(),
+                    section: name,
+                    what: format!("sh_entsize is {entsize}, not {expected}"),
+                });
+            }
+        }
         infos.push(SectionInfo {
             index: index.0,
             name: name.clone(),
@@ -113,11 +123,55 @@ pub(super) fn read<'data, Elf: FileHeader<Endian = Endianness>>(
         });
         names.push(name);
     }
+    overlaps(object, &infos)?;
     Ok(Sections {
         table,
         names,
         infos,
     })
+}
+
+/// The size of an entry of the tables whose entries are read as fixed-size
+/// structures.
+fn entry_size<Elf: FileHeader>(sh_type: elf::SectionType) -> Option<u64> {
+    let size = match sh_type {
+        elf::SHT_SYMTAB | elf::SHT_DYNSYM => std::mem::size_of::<Elf::Sym>(),
+        elf::SHT_REL => std::mem::size_of::<Elf::Rel>(),
+        elf::SHT_RELA => std::mem::size_of::<Elf::Rela>(),
+        _ => return None,
+    };
+    Some(size as u64)
+}
+
+/// Two sections whose bytes share a place in the file: a linker never
+/// writes that, and a reader would take the same bytes for two things.
+fn overlaps(object: &str, infos: &[SectionInfo]) -> Result<(), InspectError> {
+    let mut ranges: Vec<(u64, u64, &str)> = infos
+        .iter()
+        .filter(|s| s.sh_type != elf::SHT_NOBITS.0 && s.sh_type != elf::SHT_NULL.0 && s.size > 0)
+        .map(|s| {
+            (
+                s.file_offset,
+                s.file_offset.saturating_add(s.size),
+                s.name.as_str(),
+            )
+        })
+        .collect();
+    ranges.sort_unstable();
+    for pair in ranges.windows(2) {
+        if let [(_, end, first), (start, _, second)] = pair {
+            if start < end {
+                return Err(InspectError::Section {
+                    object: object.to_string(),
+                    section: (*second).to_string(),
+                    what: format!(
+                        "its bytes at {start:#x} overlap those of section {first} (up to {end:#x})"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The name of section `index`, or `#index` when there is none.

@@ -121,12 +121,27 @@ pub struct Cell {
     pub verdict: Verdict,
     pub expected: Verdict,
     pub findings: Vec<Finding>,
+    /// amd64: whether the module, loaded into the emulated kernel, passes
+    /// its own scenario (`vnetgen::kld`): `loads` when it does.  Absent
+    /// where nothing was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<Verdict>,
+    /// Why the scenario failed, where it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs_detail: Option<String>,
 }
 
 impl Cell {
     /// A cell that fails where the expected matrix says it loads.
     pub fn unexpected_failure(&self) -> bool {
-        self.verdict == Verdict::Fails && self.expected == Verdict::Loads
+        self.expected == Verdict::Loads
+            && (self.verdict == Verdict::Fails || self.runs == Some(Verdict::Fails))
+    }
+
+    /// The static verdict, or the run's where there is one, differs from
+    /// the expected matrix.
+    pub fn differs(&self) -> bool {
+        self.verdict != self.expected || self.runs.is_some_and(|r| r != self.expected)
     }
 }
 
@@ -207,6 +222,27 @@ struct Job {
 
 /// Runs the matrix.
 pub fn run(spec: &Spec, options: &LabOptions) -> Result<LabReport, LabError> {
+    run_on(spec, options, None)
+}
+
+/// Runs the matrix against the headers already in `headers` (a directory
+/// laid out as `generate` writes it, `sys/net/vnet.h` and the others)
+/// instead of rendering them from the spec: the mutation tests run the lab
+/// on edited copies.  The spec still gives the architectures, the flags and
+/// the kernel models.
+pub fn run_with_headers(
+    spec: &Spec,
+    options: &LabOptions,
+    headers: &Path,
+) -> Result<LabReport, LabError> {
+    run_on(spec, options, Some(headers))
+}
+
+fn run_on(
+    spec: &Spec,
+    options: &LabOptions,
+    headers: Option<&Path>,
+) -> Result<LabReport, LabError> {
     let toolchain = Toolchain::locate()?;
     let rules = load_rules()?;
     for arch in &options.archs {
@@ -215,25 +251,7 @@ pub fn run(spec: &Spec, options: &LabOptions) -> Result<LabReport, LabError> {
         }
     }
     let kmods = find_kmods(&options.kmods)?;
-    std::fs::create_dir_all(&options.cache).map_err(io(&options.cache))?;
-
-    // The headers, rendered once; their text is part of every key.
-    let files = render(spec).map_err(|e| LabError::Setup(e.to_string()))?;
-    let mut key = cache::KeyHasher::new("vnetgen-lab-1");
-    for f in &files {
-        key.add(&f.path, f.contents.as_bytes());
-    }
-    let headers_key = key.finish();
-    let generated = options
-        .cache
-        .join(format!("headers-{}", &headers_key[..16]));
-    write_outputs(&generated, &files, true).map_err(|e| LabError::Setup(e.to_string()))?;
-
-    let mut base = cache::KeyHasher::new("vnetgen-lab-1");
-    base.add("headers", headers_key.as_bytes());
-    cache::hash_tree(&mut base, &options.sysroot).map_err(io(&options.sysroot))?;
-    base.add("toolchain", toolchain_version(&toolchain)?.as_bytes());
-    let base = base.finish();
+    let (generated, base) = prepare_cache(spec, options, &toolchain, headers)?;
 
     let mut jobs = Vec::new();
     for (kmod, sources) in &kmods {
@@ -350,6 +368,8 @@ pub fn run(spec: &Spec, options: &LabOptions) -> Result<LabReport, LabError> {
                 verdict,
                 expected,
                 findings,
+                runs: None,
+                runs_detail: None,
             });
         }
     }
@@ -372,6 +392,82 @@ pub fn run(spec: &Spec, options: &LabOptions) -> Result<LabReport, LabError> {
         builds,
         compile_commands,
     })
+}
+
+/// Renders the headers into the cache and hashes what every build shares:
+/// the headers' directory and the base of every build's key.
+fn prepare_cache(
+    spec: &Spec,
+    options: &LabOptions,
+    toolchain: &Toolchain,
+    headers: Option<&Path>,
+) -> Result<(PathBuf, String), LabError> {
+    std::fs::create_dir_all(&options.cache).map_err(io(&options.cache))?;
+
+    // The headers, rendered once (or given); their text is part of every key.
+    let mut key = cache::KeyHasher::new("vnetgen-lab-1");
+    let (generated, headers_key) = match headers {
+        Some(dir) => {
+            cache::hash_tree(&mut key, dir).map_err(io(dir))?;
+            (dir.to_path_buf(), key.finish())
+        }
+        None => {
+            let files = render(spec).map_err(|e| LabError::Setup(e.to_string()))?;
+            for f in &files {
+                key.add(&f.path, f.contents.as_bytes());
+            }
+            let headers_key = key.finish();
+            let generated = options
+                .cache
+                .join(format!("headers-{}", &headers_key[..16]));
+            write_outputs(&generated, &files, true).map_err(|e| LabError::Setup(e.to_string()))?;
+            (generated, headers_key)
+        }
+    };
+
+    let mut base = cache::KeyHasher::new("vnetgen-lab-1");
+    base.add("headers", headers_key.as_bytes());
+    cache::hash_tree(&mut base, &options.sysroot).map_err(io(&options.sysroot))?;
+    base.add("toolchain", toolchain_version(toolchain)?.as_bytes());
+    Ok((generated, base.finish()))
+}
+
+/// Builds the module whose sources are in `dir` for one cell, through the
+/// same cache as [`run`] (a build `run` made is reused), and returns its
+/// `.ko`.  `options.kmods`, `archs`, `variants` and `kernels` are not used.
+pub fn build_module(
+    spec: &Spec,
+    options: &LabOptions,
+    dir: &Path,
+    arch: &str,
+    variant: Variant,
+    built_for: KernelConfig,
+) -> Result<PathBuf, LabError> {
+    let toolchain = Toolchain::locate()?;
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    if sources.is_empty() {
+        return Err(LabError::Setup(format!("{}: no .c files", dir.display())));
+    }
+    sources.sort();
+    let kmod = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| LabError::Setup(format!("{}: not a module directory", dir.display())))?;
+    let (generated, base) = prepare_cache(spec, options, &toolchain, None)?;
+    let job = Job {
+        kmod,
+        kmod_dir: dir.to_path_buf(),
+        sources,
+        arch: arch.to_string(),
+        variant,
+        built_for,
+    };
+    let (record, _, _) = build_one(spec, options, &toolchain, &generated, &base, &job)?;
+    Ok(record.ko)
 }
 
 fn module_build<'a>(
@@ -439,7 +535,11 @@ fn build_one(
     if !cached {
         // Build in a fresh directory beside the final one, then rename it
         // into place: a half-built directory is never taken for a cached one.
-        let staging = builds.join(format!("{}.tmp-{}", &key[..24], std::process::id()));
+        // Unique per process and per build: threads of one process may build
+        // the same module at once.
+        static STAGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let staging = builds.join(format!("{}.tmp-{}-{n}", &key[..24], std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir_all(&staging).map_err(io(&staging))?;
         module_build(

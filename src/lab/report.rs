@@ -42,8 +42,8 @@ pub fn text(report: &LabReport, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<14} {:<10} {:<26} {:<9} {:<15} {:<8} findings",
-        "kmod", "arch", "variant", "kernel", "layout", "verdict"
+        "{:<14} {:<10} {:<26} {:<9} {:<15} {:<8} {:<6} findings",
+        "kmod", "arch", "variant", "kernel", "layout", "verdict", "runs"
     );
     for c in &report.cells {
         let verdict = match (c.verdict, c.unexpected_failure() || c.verdict != c.expected) {
@@ -57,27 +57,35 @@ pub fn text(report: &LabReport, color: bool) -> String {
             .iter()
             .filter(|f| f.severity == Severity::Error)
             .count();
+        // The scenario's verdict: "-" where none ran (not amd64).
+        let runs = match c.runs {
+            None => "-".to_string(),
+            Some(r) if r == c.expected => r.name().to_string(),
+            Some(r) => format!("{}!", r.name()),
+        };
         let _ = writeln!(
             out,
-            "{:<14} {:<10} {:<26} {:<9} {:<15} {:<pad$} {} ({} errors)",
+            "{:<14} {:<10} {:<26} {:<9} {:<15} {:<pad$} {:<6} {} ({} errors)",
             c.kmod,
             c.arch,
             variant_label(c),
             c.kernel,
             c.layout,
             verdict,
+            runs,
             c.findings.len(),
             errors
         );
+        if let (Some(r), Some(detail)) = (c.runs, &c.runs_detail) {
+            if r != c.expected {
+                let _ = writeln!(out, "    runs: {detail}");
+            }
+        }
         for f in c.findings.iter().filter(|f| f.severity == Severity::Error) {
             let _ = writeln!(out, "    {} [{}] {}", f.severity.name(), f.rule, f.message);
         }
     }
-    let unexpected = report
-        .cells
-        .iter()
-        .filter(|c| c.verdict != c.expected)
-        .count();
+    let unexpected = report.cells.iter().filter(|c| c.differs()).count();
     let _ = writeln!(
         out,
         "{} cells, {} builds ({} compiled, {} cached), {} differ from the expected matrix",

@@ -25,6 +25,11 @@ pub struct Spec {
     pub detect: Detect,
     /// The run-time flag that `detect = "kernel"` exports.
     pub flag: String,
+    /// The accessor strategy whose bodies the run-time variant uses
+    /// (`[runtime] accessor`); `None` when the spec names none.
+    pub accessor: Option<String>,
+    /// Every strategy the spec defines, sorted by name.
+    pub strategies: Vec<Strategy>,
     pub cflags_common: Vec<String>,
     pub cflags_warnings: Vec<String>,
     /// What every kernel exports to modules, whatever its configuration.
@@ -33,6 +38,14 @@ pub struct Spec {
     pub headers: Vec<Header>,
     pub families: Vec<Family>,
     pub support: Option<Support>,
+}
+
+/// `[[runtime.strategy]]`: a named set of run-time bodies for the accessor
+/// macros.  Only the selected one's bodies are in the items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strategy {
+    pub name: String,
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +73,9 @@ pub struct Header {
     /// Condition under which the userland part is visible.
     pub userland: String,
     pub doc: Option<String>,
+    /// SHA-256 of versions of this header that `vnetgen vendor` may
+    /// replace, besides its own output.
+    pub known: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -185,7 +201,22 @@ pub struct Function {
 impl Spec {
     /// Parses and validates a spec.  `source` names it in errors and banners.
     pub fn parse(source: &str, text: &str) -> Result<Spec, SpecError> {
-        validate::validate(source, text)
+        validate::validate(source, text, None)
+    }
+
+    /// Parses and validates a spec with another accessor strategy than the
+    /// one its `[runtime] accessor` names (`vnetgen bench` renders each).
+    pub fn parse_with_accessor(
+        source: &str,
+        text: &str,
+        accessor: &str,
+    ) -> Result<Spec, SpecError> {
+        validate::validate(source, text, Some(accessor))
+    }
+
+    /// The embedded default spec with the accessor strategy `accessor`.
+    pub fn default_spec_with_accessor(accessor: &str) -> Result<Spec, SpecError> {
+        Spec::parse_with_accessor(DEFAULT_SPEC_NAME, DEFAULT_SPEC, accessor)
     }
 
     /// The embedded default spec.

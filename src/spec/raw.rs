@@ -26,6 +26,44 @@ pub struct RawSpec {
 pub struct RawRuntime {
     pub detect: Spanned<String>,
     pub flag: Spanned<String>,
+    /// The accessor strategy the run-time variant uses: a `strategy` name.
+    #[serde(default)]
+    pub accessor: Option<Spanned<String>>,
+    #[serde(default, rename = "strategy")]
+    pub strategies: Vec<RawStrategy>,
+}
+
+/// `[[runtime.strategy]]`: a named set of run-time bodies for the accessor
+/// macros and their helpers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrategy {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub code: Vec<RawStrategyItem>,
+    #[serde(default, rename = "macro")]
+    pub macros: Vec<RawStrategyItem>,
+}
+
+/// An entry of a strategy: the run-time bodies of a family's item of that
+/// name, or (with `family` and `group`) an item of the strategy's own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrategyItem {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub family: Option<Spanned<String>>,
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub params: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub form: Option<Spanned<String>>,
+    #[serde(default)]
+    pub doc: Option<String>,
+    pub body: Spanned<RawBodies>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +108,8 @@ pub struct RawHeader {
     pub userland: String,
     #[serde(default)]
     pub doc: Option<String>,
+    #[serde(default)]
+    pub known: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 use super::error::{Locator, SpecError, SpecErrorCode as Code};
-use super::raw::{RawBodies, RawCode, RawMacro, RawSpec};
+use super::raw::{RawBodies, RawCode, RawMacro, RawRuntime, RawSpec, RawStrategyItem};
 use super::{
     Arch, Bodies, Family, Function, Header, Item, ItemKind, KernelSymbol, MacroForm, OnlyIn, Spec,
-    Support, SymbolKind, SCHEMA,
+    Strategy, Support, SymbolKind, SCHEMA,
 };
 use crate::variant::{Detect, ModuleFormat};
 
@@ -76,14 +76,18 @@ struct Validator<'a> {
     text: &'a str,
 }
 
-pub fn validate(source: &str, text: &str) -> Result<Spec, SpecError> {
+/// `accessor`, when given, replaces the spec's `[runtime] accessor`.
+pub fn validate(source: &str, text: &str, accessor: Option<&str>) -> Result<Spec, SpecError> {
     let v = Validator {
         loc: Locator::new(source, text),
         text,
     };
     let raw: RawSpec = toml::from_str(text).map_err(|e| v.toml_error(&e))?;
-    v.spec(source, raw)
+    v.spec(source, raw, accessor)
 }
+
+/// Per family: its placeholders and its groups, for strategy entries.
+type FamilyScope<'a> = BTreeMap<String, (BTreeMap<&'a str, String>, Vec<String>)>;
 
 impl Validator<'_> {
     fn toml_error(&self, e: &toml::de::Error) -> SpecError {
@@ -184,7 +188,7 @@ impl Validator<'_> {
         }
     }
 
-    fn spec(&self, source: &str, raw: RawSpec) -> Result<Spec, SpecError> {
+    fn spec(&self, source: &str, raw: RawSpec, accessor: Option<&str>) -> Result<Spec, SpecError> {
         if *raw.schema.get_ref() != SCHEMA {
             return self.err(
                 raw.schema.span().start,
@@ -248,6 +252,26 @@ impl Validator<'_> {
                 guard: self.ident(&h.guard, "include guard")?,
                 userland: h.userland.clone(),
                 doc: h.doc.clone(),
+                known: h
+                    .known
+                    .iter()
+                    .map(|k| {
+                        let hex = k.get_ref();
+                        if hex.len() == 64
+                            && hex
+                                .chars()
+                                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+                        {
+                            Ok(hex.clone())
+                        } else {
+                            self.err(
+                                k.span().start,
+                                Code::BadValue,
+                                format!("known `{hex}` is not a SHA-256 in lowercase hex"),
+                            )
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
             });
         }
         headers.sort_by(|a, b| a.path.cmp(&b.path));
@@ -263,6 +287,7 @@ impl Validator<'_> {
         kernel_symbols.sort();
         let mut family_names = BTreeSet::new();
         let mut families = Vec::new();
+        let mut scopes: FamilyScope = BTreeMap::new();
         for f in &raw.family {
             self.unique(&mut family_names, &f.name, "family")?;
             let name = self.ident(&f.name, "family name")?;
@@ -358,10 +383,8 @@ impl Validator<'_> {
                 let group = self.group(&groups, &m.group)?;
                 items.push(self.macro_item(m, group, &vars)?);
             }
-            items.sort_by(|a, b| {
-                let rank = |i: &Item| (i.group, matches!(i.kind, ItemKind::Macro { .. }));
-                rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
-            });
+            sort_items(&mut items);
+            scopes.insert(name.clone(), (vars, groups.clone()));
             families.push(Family {
                 name,
                 header: f.header.get_ref().clone(),
@@ -377,6 +400,8 @@ impl Validator<'_> {
             });
         }
         families.sort_by(|a, b| a.name.cmp(&b.name));
+        let (accessor, strategies) =
+            self.strategies(&raw.runtime, accessor, &mut families, &scopes)?;
 
         let support = match &raw.support {
             None => None,
@@ -430,6 +455,8 @@ impl Validator<'_> {
             source: source.to_string(),
             detect,
             flag,
+            accessor,
+            strategies,
             kernel_symbols,
             cflags_common: raw.cflags.common.clone(),
             cflags_warnings: raw.cflags.warnings.clone(),
@@ -438,6 +465,235 @@ impl Validator<'_> {
             families,
             support,
         })
+    }
+
+    /// Validates every `[[runtime.strategy]]`, then puts the selected one's
+    /// bodies into the families' items.
+    fn strategies(
+        &self,
+        raw: &RawRuntime,
+        selected: Option<&str>,
+        families: &mut [Family],
+        scopes: &FamilyScope,
+    ) -> Result<(Option<String>, Vec<Strategy>), SpecError> {
+        let mut seen = BTreeSet::new();
+        let mut strategies = Vec::new();
+        // Per strategy: (family index, item) to add, or (family index, item
+        // index, bodies) to replace.
+        let mut changes: Vec<Vec<StrategyChange>> = Vec::new();
+        for st in &raw.strategies {
+            self.unique(&mut seen, &st.name, "strategy")?;
+            let name = self.ident(&st.name, "strategy name")?;
+            let mut entries = BTreeSet::new();
+            let mut change = Vec::new();
+            let all = st
+                .code
+                .iter()
+                .map(|e| (e, false))
+                .chain(st.macros.iter().map(|e| (e, true)));
+            for (entry, is_macro) in all {
+                self.unique(&mut entries, &entry.name, "strategy entry")?;
+                change.push(self.strategy_entry(&name, entry, is_macro, families, scopes)?);
+            }
+            strategies.push(Strategy {
+                name,
+                doc: st.doc.clone(),
+            });
+            changes.push(change);
+        }
+        let chosen = match (selected, &raw.accessor) {
+            (Some(name), _) => Some((name.to_string(), None)),
+            (None, Some(a)) => Some((a.get_ref().clone(), Some(a.span().start))),
+            (None, None) if !strategies.is_empty() => {
+                let at = raw.strategies.first().map_or(0, |s| s.name.span().start);
+                return self.err(
+                    at,
+                    Code::BadValue,
+                    "the spec defines accessor strategies, so `[runtime] accessor` must name one",
+                );
+            }
+            (None, None) => None,
+        };
+        let Some((chosen, at)) = chosen else {
+            strategies.sort_by(|a, b| a.name.cmp(&b.name));
+            return Ok((None, strategies));
+        };
+        let Some(index) = strategies.iter().position(|s| s.name == chosen) else {
+            let names: Vec<String> = strategies.iter().map(|s| format!("`{}`", s.name)).collect();
+            return self.err(
+                at.unwrap_or(0),
+                Code::UnknownReference,
+                format!(
+                    "accessor `{chosen}` is not a [[runtime.strategy]]; defined: {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            );
+        };
+        let mut touched = BTreeSet::new();
+        for c in changes.swap_remove(index) {
+            match c {
+                StrategyChange::Replace(f, i, bodies) => {
+                    if let Some(item) = families.get_mut(f).and_then(|fam| fam.items.get_mut(i)) {
+                        item.body.runtime = bodies.runtime;
+                        item.body.runtime_probe = bodies.runtime_probe;
+                        item.body.runtime_kernel = bodies.runtime_kernel;
+                    }
+                }
+                StrategyChange::Add(f, item) => {
+                    if let Some(fam) = families.get_mut(f) {
+                        fam.items.push(*item);
+                        touched.insert(f);
+                    }
+                }
+            }
+        }
+        for f in touched {
+            if let Some(fam) = families.get_mut(f) {
+                sort_items(&mut fam.items);
+            }
+        }
+        strategies.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok((Some(chosen), strategies))
+    }
+
+    fn strategy_entry(
+        &self,
+        strategy: &str,
+        e: &RawStrategyItem,
+        is_macro: bool,
+        families: &[Family],
+        scopes: &FamilyScope,
+    ) -> Result<StrategyChange, SpecError> {
+        let table = if is_macro { "macro" } else { "code" };
+        // Strategy bodies serve the run-time variant only.
+        let raw = e.body.get_ref();
+        for (key, body) in [
+            ("all", &raw.all),
+            ("novimage", &raw.novimage),
+            ("vimage", &raw.vimage),
+        ] {
+            if let Some(b) = body {
+                return self.err(
+                    b.span().start,
+                    Code::BadBody,
+                    format!("strategy `{strategy}` gives `{}` a `body.{key}`: a strategy serves the run-time variant only (`runtime`, `runtime-probe`, `runtime-kernel`)", e.name.get_ref()),
+                );
+            }
+        }
+        let existing = families.iter().enumerate().find_map(|(f, fam)| {
+            fam.items
+                .iter()
+                .position(|i| {
+                    i.name == *e.name.get_ref()
+                        && matches!(i.kind, ItemKind::Macro { .. }) == is_macro
+                })
+                .map(|i| (f, i))
+        });
+        if let Some((f, i)) = existing {
+            let fam = &families[f];
+            if let Some(extra) = [&e.family, &e.group, &e.form]
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|s| s.span().start)
+                .or_else(|| e.params.as_ref().map(|_| e.name.span().start))
+            {
+                return self.err(
+                    extra,
+                    Code::BadValue,
+                    format!("strategy `{strategy}` replaces the run-time bodies of `{}` of family `{}`: its family, group, params and form are the family's", e.name.get_ref(), fam.name),
+                );
+            }
+            let (vars, _) = scopes.get(&fam.name).ok_or_else(|| {
+                self.loc.error(
+                    e.name.span().start,
+                    Code::UnknownReference,
+                    "no such family",
+                )
+            })?;
+            let bodies = self.bodies(&e.body, vars)?;
+            if let ItemKind::Macro { form, .. } = fam.items[i].kind {
+                if form != MacroForm::Statement {
+                    self.check_no_semicolon(e.name.get_ref(), "body", &e.body, &bodies)?;
+                }
+            }
+            return Ok(StrategyChange::Replace(f, i, bodies));
+        }
+        let (Some(family), Some(group)) = (&e.family, &e.group) else {
+            return self.err(
+                e.name.span().start,
+                Code::UnknownReference,
+                format!("strategy `{strategy}`: `{}` is not a {table} of any family; an entry of the strategy's own needs `family` and `group`", e.name.get_ref()),
+            );
+        };
+        let Some(f) = families
+            .iter()
+            .position(|fam| fam.name == *family.get_ref())
+        else {
+            return self.err(
+                family.span().start,
+                Code::UnknownReference,
+                format!("family `{}` does not exist", family.get_ref()),
+            );
+        };
+        let (vars, groups) = scopes.get(family.get_ref()).ok_or_else(|| {
+            self.loc.error(
+                family.span().start,
+                Code::UnknownReference,
+                "no such family",
+            )
+        })?;
+        let group = self.group(groups, group)?;
+        let name = self.ident(&e.name, if is_macro { "macro name" } else { "code name" })?;
+        let body = self.bodies(&e.body, vars)?;
+        let kind = if is_macro {
+            let params = match &e.params {
+                None => None,
+                Some(params) => {
+                    let mut seen = BTreeSet::new();
+                    let mut out = Vec::new();
+                    for p in params {
+                        self.unique(&mut seen, p, "parameter")?;
+                        out.push(self.ident(p, "parameter")?);
+                    }
+                    Some(out)
+                }
+            };
+            let form = match &e.form {
+                None => MacroForm::Expression,
+                Some(f) => self.one_of(
+                    f,
+                    "form",
+                    &[
+                        ("expression", MacroForm::Expression),
+                        ("statement", MacroForm::Statement),
+                        ("declaration", MacroForm::Declaration),
+                    ],
+                )?,
+            };
+            if form != MacroForm::Statement {
+                self.check_no_semicolon(&name, "body", &e.body, &body)?;
+            }
+            ItemKind::Macro { params, form }
+        } else {
+            ItemKind::Code
+        };
+        Ok(StrategyChange::Add(
+            f,
+            Box::new(Item {
+                name,
+                kind,
+                group,
+                userland: false,
+                doc: e.doc.clone(),
+                body,
+                shared_module: None,
+            }),
+        ))
     }
 
     fn group(&self, groups: &[String], group: &Spanned<String>) -> Result<usize, SpecError> {
@@ -644,6 +900,22 @@ impl Validator<'_> {
         out.push_str(rest);
         Ok(out)
     }
+}
+
+/// What the selected strategy does to a family (by index).
+enum StrategyChange {
+    /// Replaces the run-time bodies of an item (by index).
+    Replace(usize, usize, Bodies),
+    /// Adds an item of the strategy's own.
+    Add(usize, Box<Item>),
+}
+
+/// Within a group, code before macros, each sorted by name.
+fn sort_items(items: &mut [Item]) {
+    items.sort_by(|a, b| {
+        let rank = |i: &Item| (i.group, matches!(i.kind, ItemKind::Macro { .. }));
+        rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
+    });
 }
 
 /// The bodies present, each with its key as written and its expanded text.

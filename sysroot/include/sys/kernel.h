@@ -62,13 +62,12 @@ enum sysinit_elem_order {
 typedef void (*sysinit_nfunc_t)(void *);
 typedef void (*sysinit_cfunc_t)(const void *);
 
-/* One boot-time call; this layout is read by the kernel linker. */
-struct sysinit {
-	enum sysinit_sub_id	subsystem;	/* subsystem identifier */
-	enum sysinit_elem_order	order;		/* order within subsystem */
-	sysinit_cfunc_t		func;		/* function to call */
-	const void		*udata;		/* its argument */
-};
+/*
+ * struct sysinit, one boot-time call, is read by the kernel linker: it is
+ * defined once, in Rust (vnetgen's src/kld/abi.rs, which the emulated
+ * kernel uses), and cbindgen writes it to <sys/_kld_abi.h>.
+ */
+#include <sys/_kld_abi.h>
 
 /*
  * C_SYSINIT takes a function of sysinit_cfunc_t type; SYSINIT accepts

@@ -49,18 +49,11 @@ struct prison {
 	char		pr_name[MAXHOSTNAMELEN]; /* jail name */
 };
 
-struct thread {
-	struct mtx	*volatile td_lock; /* lock protecting the thread */
-	struct proc	*td_proc;	/* owning process */
-	TAILQ_ENTRY(thread) td_plist;	/* threads of the process */
-	struct ucred	*td_ucred;	/* credentials in use */
-	struct vnet	*td_vnet;	/* current network stack (CURVNET) */
-	const char	*td_vnet_lpush;	/* who last did CURVNET_SET */
-	lwpid_t		td_tid;		/* thread id */
-	int		td_flags;	/* TDF_* */
-	u_int		td_critnest;	/* critical section depth */
-	char		td_name[MAXCOMLEN + 1]; /* thread name */
-};
+/*
+ * struct thread is defined once, in Rust (vnetgen's src/kld/abi.rs, which
+ * the emulated kernel uses), and cbindgen writes it to <sys/_kld_abi.h>.
+ */
+#include <sys/_kld_abi.h>
 
 struct proc {
 	LIST_ENTRY(proc) p_list;	/* all processes */

@@ -53,6 +53,10 @@ SYSCTL_VNET_PCPUSTAT(_net, OID_AUTO, vnet_full_stats, struct vnet_full_stats,
 
 static eventhandler_tag vnet_full_tag;
 
+/* Every run of the per-vnet constructor and destructor, in any vnet. */
+static int vnet_full_init_calls;
+static int vnet_full_uninit_calls;
+
 static void
 vnet_full_shutdown(void *arg __unused, int howto __unused)
 {
@@ -63,6 +67,7 @@ vnet_full_init(const void *unused __unused)
 {
 	VNET_ASSERT(curvnet != NULL || !VNET_ACTIVE(), ("no vnet"));
 	CURVNET_ASSERT_SET();
+	vnet_full_init_calls++;
 	V_vnet_full_inits++;
 	VNET(vnet_full_table)[0] = V_ip_defttl;
 	VNET(vnet_full_wide).lo = 1;
@@ -75,6 +80,8 @@ static void
 vnet_full_uninit(const void *unused __unused)
 {
 	V_vnet_full_inits--;
+	vnet_full_uninit_calls++;
+	printf("vnet_full: uninit %d\n", vnet_full_uninit_calls);
 }
 VNET_SYSUNINIT(vnet_full_uninit, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY,
     vnet_full_uninit, NULL);
@@ -83,6 +90,47 @@ long	vnet_full_sum(void);
 long	vnet_full_default(void);
 long	vnet_full_ttl(void);
 long	vnet_full_ptrs(struct thread *td, struct proc *p);
+long	vnet_full_inits_get(void);
+long	vnet_full_init_calls_get(void);
+long	vnet_full_add(long by);
+long	vnet_full_foreach(void);
+
+/* Accessors for the emulated kernel's scenarios (scenario.kld). */
+long
+vnet_full_inits_get(void)
+{
+	return (V_vnet_full_inits);
+}
+
+long
+vnet_full_init_calls_get(void)
+{
+	return (vnet_full_init_calls);
+}
+
+/* Adds to this vnet's counter and returns it. */
+long
+vnet_full_add(long by)
+{
+	V_vnet_full_counter += by;
+	return (V_vnet_full_counter);
+}
+
+/* How many times VNET_FOREACH runs its body. */
+long
+vnet_full_foreach(void)
+{
+	VNET_ITERATOR_DECL(vnet_iter);
+	long n;
+
+	n = 0;
+	VNET_LIST_RLOCK();
+	VNET_FOREACH(vnet_iter) {
+		n++;
+	}
+	VNET_LIST_RUNLOCK();
+	return (n);
+}
 
 /* Walks every vnet, as a protocol's timer does. */
 long

@@ -1,0 +1,139 @@
+//! The bench's reports: a table of ratios, or the same data as JSON.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::{BenchReport, StrategyReport};
+
+/// The report as JSON (`{"schema": 1, ...}`).
+pub fn json(report: &BenchReport) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The report as text: per strategy, the summary, then the static counts
+/// (compiled-in/run-time instructions per access, per architecture and
+/// kernel), the `.text` ratios and the executed counts.
+pub fn text(report: &BenchReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "targets: at most {} extra instructions per access, .text at most {:.2}x the compiled-in build",
+        report.targets.max_extra_instructions, report.targets.max_text_ratio
+    );
+    let _ = writeln!(
+        out,
+        "default accessor: {}\n",
+        report.default_accessor.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(
+        out,
+        "{:<10} {:>8} {:>10} {:>10} {:>8}",
+        "strategy", "correct", "max extra", "max .text", "targets"
+    );
+    for s in &report.strategies {
+        let _ = writeln!(
+            out,
+            "{:<10} {:>8} {:>10} {:>9.3}x {:>8}",
+            s.name,
+            if s.correct { "yes" } else { "NO" },
+            format!("{:+}", s.max_extra),
+            s.max_text_ratio,
+            if s.meets_targets { "met" } else { "missed" }
+        );
+    }
+    for s in &report.strategies {
+        strategy(&mut out, s);
+    }
+    out
+}
+
+/// `.text` of the test modules of one architecture and kernel.
+#[derive(Default)]
+struct TextSum {
+    compiled_in: u64,
+    runtime: u64,
+    worst: f64,
+    worst_kmod: String,
+    support: u64,
+}
+
+fn strategy(out: &mut String, s: &StrategyReport) {
+    let _ = writeln!(out, "\n== strategy {} ==", s.name);
+    for f in &s.failures {
+        let _ = writeln!(out, "FAILS: {f}");
+    }
+    // Static: one line per (arch, kernel), a column per access.
+    let accesses: Vec<&str> = super::ACCESSES.iter().map(|(a, _)| *a).collect();
+    let _ = writeln!(
+        out,
+        "\nstatic: instructions on the path, compiled-in -> run-time (extra)"
+    );
+    let _ = write!(out, "{:<10} {:<9}", "arch", "kernel");
+    for a in &accesses {
+        let _ = write!(out, " {a:>18}");
+    }
+    let _ = writeln!(out);
+    let mut rows: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+    for r in &s.static_rows {
+        rows.entry((r.arch.clone(), r.kernel.to_string()))
+            .or_default()
+            .insert(
+                r.access.clone(),
+                format!("{}->{} ({:+})", r.compiled_in, r.runtime, r.extra),
+            );
+    }
+    for ((arch, kernel), cells) in &rows {
+        let _ = write!(out, "{arch:<10} {kernel:<9}");
+        for a in &accesses {
+            let _ = write!(out, " {:>18}", cells.get(*a).map_or("-", |s| s.as_str()));
+        }
+        let _ = writeln!(out);
+    }
+    // Text: per arch and kernel, the total and the worst module.
+    let _ = writeln!(
+        out,
+        "\n.text: bytes of the test modules' own code, compiled-in -> run-time (ratio; worst module)"
+    );
+    let mut text: BTreeMap<(String, String), TextSum> = BTreeMap::new();
+    for r in &s.text_rows {
+        let e = text
+            .entry((r.arch.clone(), r.kernel.to_string()))
+            .or_default();
+        e.compiled_in += r.compiled_in;
+        e.runtime += r.runtime;
+        e.support = e.support.max(r.support);
+        if r.ratio > e.worst {
+            e.worst = r.ratio;
+            e.worst_kmod = r.kmod.clone();
+        }
+    }
+    for ((arch, kernel), t) in &text {
+        let _ = writeln!(
+            out,
+            "{arch:<10} {kernel:<9} {:>7} -> {:>7} ({:.3}x; worst {} {:.3}x; + vnet_support.c {} per module)",
+            t.compiled_in,
+            t.runtime,
+            t.runtime as f64 / t.compiled_in.max(1) as f64,
+            t.worst_kmod,
+            t.worst,
+            t.support
+        );
+    }
+    if !s.executed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nexecuted (amd64, callgrind): instructions per loop iteration, compiled-in -> run-time (extra)"
+        );
+        for r in &s.executed {
+            let _ = writeln!(
+                out,
+                "{:<9} {:<20} {:>7.2} -> {:>7.2} ({:+.2})",
+                r.kernel.to_string(),
+                r.access,
+                r.compiled_in,
+                r.runtime,
+                r.extra
+            );
+        }
+    }
+}

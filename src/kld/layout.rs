@@ -1,0 +1,174 @@
+//! Rust mirrors of the structures that C defines elsewhere: the generated
+//! headers (`struct vnet`, `struct pcpu`, `struct vnet_sysinit`, from the
+//! spec) and the stub sysroot's `struct sysctl_oid`, `struct sysctl_req` and
+//! `moduledata_t`.  The `kld_abi` test compiles a C file that asserts every
+//! offset and size below against clang's view of the headers, and the
+//! offsets of DOMAIN.md section 7.
+
+#![allow(dead_code)] // Fields written and read by module code.
+
+use std::ffi::{c_char, c_void};
+
+use super::abi::{SysinitFunc, Thread};
+
+/// `CACHE_LINE_SIZE` on amd64.
+pub const CACHE_LINE_SIZE: usize = 64;
+/// `MAXCPU` of the stub sysroot.
+pub const MAXCPU: usize = 256;
+/// `CPUSTATES`.
+pub const CPUSTATES: usize = 5;
+
+/// `LIST_ENTRY(vnet)`.
+#[repr(C)]
+pub struct VnetLink {
+    pub le_next: *mut Vnet,
+    pub le_prev: *mut *mut Vnet,
+}
+
+/// `struct vnet` (generated `net/vnet.h`).
+#[repr(C, align(64))]
+pub struct Vnet {
+    pub vnet_le: VnetLink,
+    pub vnet_magic_n: u32,
+    pub vnet_ifcnt: u32,
+    pub vnet_sockcnt: u32,
+    pub vnet_state: u32,
+    pub vnet_data_mem: *mut c_void,
+    pub vnet_data_base: usize,
+    pub vnet_shutdown: bool,
+}
+
+/// `VNET_MAGIC_N`.
+pub const VNET_MAGIC_N: u32 = 0x3e0d_8f29;
+
+/// `TAILQ_ENTRY(vnet_sysinit)`.
+#[repr(C)]
+pub struct VnetSysinitLink {
+    pub tqe_next: *mut VnetSysinit,
+    pub tqe_prev: *mut *mut VnetSysinit,
+}
+
+/// `struct vnet_sysinit` (generated `net/vnet.h`): a per-vnet constructor or
+/// destructor, which the kernel links into its own lists.
+#[repr(C)]
+pub struct VnetSysinit {
+    pub subsystem: u32,
+    pub order: u32,
+    pub func: SysinitFunc,
+    pub arg: *const c_void,
+    pub link: VnetSysinitLink,
+}
+
+/// `struct pcpu` (generated `sys/pcpu.h`) with amd64's `PCPU_MD_FIELDS`.
+#[repr(C, align(64))]
+pub struct Pcpu {
+    pub pc_curthread: *mut Thread,
+    pub pc_idlethread: *mut Thread,
+    pub pc_fpcurthread: *mut Thread,
+    pub pc_deadthread: *mut Thread,
+    pub pc_curpcb: *mut c_void,
+    pub pc_sched: *mut c_void,
+    pub pc_switchtime: u64,
+    pub pc_switchticks: i32,
+    pub pc_cpuid: u32,
+    /// `STAILQ_ENTRY(pcpu)`.
+    pub pc_allcpu: *mut Pcpu,
+    pub pc_spinlocks: *mut c_void,
+    pub pc_cp_time: [i64; CPUSTATES],
+    pub pc_device: *mut c_void,
+    pub pc_netisr: *mut c_void,
+    pub pc_unused1: i32,
+    pub pc_domain: i32,
+    /// `struct rm_queue`: two pointers.
+    pub pc_rm_queue: [*mut c_void; 2],
+    pub pc_dynamic: usize,
+    pub pc_early_dummy_counter: u64,
+    pub pc_zpcpu_offset: usize,
+    // PCPU_MD_FIELDS (amd64)
+    pub pc_prvspace: *mut Pcpu,
+    pub pc_curpmap: *mut c_void,
+    pub pc_rsp0: i64,
+    pub pc_scratch_rsp: i64,
+    pub pc_apic_id: u32,
+    pub pc_acpi_id: u32,
+    pub pc_md_pad: [c_char; 208],
+}
+
+/// `struct sysctl_oid` (stub `sys/sysctl.h`).
+#[repr(C)]
+pub struct SysctlOid {
+    pub oid_children: *mut SysctlOid,
+    pub oid_parent: *mut *mut SysctlOid,
+    pub oid_link: [*mut SysctlOid; 3],
+    pub oid_number: i32,
+    pub oid_kind: u32,
+    pub oid_arg1: *mut c_void,
+    pub oid_arg2: i64,
+    pub oid_name: *const c_char,
+    pub oid_handler: Option<SysctlHandler>,
+    pub oid_fmt: *const c_char,
+    pub oid_refcnt: i32,
+    pub oid_running: u32,
+    pub oid_descr: *const c_char,
+    pub oid_label: *const c_char,
+}
+
+/// `int (*)(SYSCTL_HANDLER_ARGS)`.
+pub type SysctlHandler =
+    unsafe extern "C" fn(*mut SysctlOid, *mut c_void, i64, *mut SysctlReq) -> i32;
+/// `req->oldfunc` and `req->newfunc`.
+pub type SysctlIo = unsafe extern "C" fn(*mut SysctlReq, *const c_void, usize) -> i32;
+
+/// `struct sysctl_req` (stub `sys/sysctl.h`).
+#[repr(C)]
+pub struct SysctlReq {
+    pub td: *mut Thread,
+    pub lock: i32,
+    pub oldptr: *mut c_void,
+    pub oldlen: usize,
+    pub oldidx: usize,
+    pub oldfunc: Option<SysctlIo>,
+    pub newptr: *const c_void,
+    pub newlen: usize,
+    pub newidx: usize,
+    pub newfunc: Option<SysctlIo>,
+    pub validlen: usize,
+    pub flags: i32,
+}
+
+/// `CTLTYPE` and the flags the kernel reads.
+pub const CTLTYPE: u32 = 0xf;
+pub const CTLTYPE_NODE: u32 = 1;
+pub const CTLTYPE_INT: u32 = 2;
+pub const CTLTYPE_STRING: u32 = 3;
+pub const CTLTYPE_S64: u32 = 4;
+pub const CTLTYPE_UINT: u32 = 6;
+pub const CTLTYPE_LONG: u32 = 7;
+pub const CTLTYPE_ULONG: u32 = 8;
+pub const CTLTYPE_U64: u32 = 9;
+pub const CTLFLAG_VNET: u32 = 0x0002_0000;
+
+/// `moduledata_t` (stub `sys/module.h`).
+#[repr(C)]
+pub struct ModuleData {
+    pub name: *const c_char,
+    pub evhand: Option<ModEventHandler>,
+    pub priv_: *mut c_void,
+}
+
+/// `modeventhand_t`.
+pub type ModEventHandler = unsafe extern "C" fn(*mut c_void, i32, *mut c_void) -> i32;
+
+/// `enum modeventtype`.
+pub const MOD_LOAD: i32 = 0;
+pub const MOD_UNLOAD: i32 = 1;
+pub const MOD_QUIESCE: i32 = 3;
+
+/// Errors as FreeBSD numbers them.
+pub const EINVAL: i32 = 22;
+pub const ENOSPC: i32 = 28;
+pub const EOPNOTSUPP: i32 = 45;
+
+/// `SI_SUB_*` values a scenario's transcript may name.
+pub const SI_SUB_VNET: u32 = 0x21E_0000;
+pub const SI_SUB_VNET_DONE: u32 = 0xdc0_0000;

@@ -1,0 +1,230 @@
+//! kld: an emulated FreeBSD kernel linker that loads amd64 test modules
+//! (the `ld -r` objects the lab builds, with the real kernel flags) into an
+//! emulated kernel, VIMAGE or not, and runs their code.  Static inspection
+//! predicts which build works on which kernel; this proves it.
+//!
+//! The stages, one module each:
+//!
+//! * [`scenario`]: the scenario files (`vnetgen kld run`).
+//! * [`elf`]: reading an object, every offset checked.
+//! * [`link`]: `link_elf_obj`: placement, module space, copies,
+//!   relocation, protection, the SYSINIT order.
+//! * [`kernel`] and [`kpi`]: the emulated kernel and the functions it
+//!   exports, with FreeBSD's semantics, per kernel model.
+//! * [`child`] and [`run`]: a child process per scenario, where module
+//!   code runs; faults, panics and time-outs end the child only.
+//! * [`abi`] and [`layout`]: the structures C and Rust share.
+//! * [`matrix`]: the `runs` verdict of the lab's amd64 cells.
+//!
+//! Only x86-64 hosts run modules (the loader executes amd64 code natively).
+
+pub mod abi;
+pub mod child;
+pub mod elf;
+pub mod kernel;
+pub mod kpi;
+pub mod layout;
+pub mod link;
+pub mod matrix;
+pub mod memory;
+pub mod modspace;
+pub mod printf;
+pub mod run;
+pub mod scenario;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::lab::{self, LabOptions};
+use crate::spec::Spec;
+
+pub use scenario::{Command, LoadItem, Scenario, ScenarioError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KldError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("running the scenario's child process: {0}")]
+    Child(std::io::Error),
+    #[error("vnetgen kld runs amd64 modules natively, and this host is not x86-64")]
+    UnsupportedHost,
+}
+
+/// How to run scenarios.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The spec: the kernel models, and the headers of source builds.
+    pub spec: Spec,
+    /// The lab's build cache, for modules loaded from their sources.
+    pub cache: PathBuf,
+    pub sysroot: PathBuf,
+    /// The time limit of one scenario.
+    pub timeout: Duration,
+    /// `$NAME` substitutions.
+    pub vars: BTreeMap<String, String>,
+}
+
+/// The first failed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub line: usize,
+    pub message: String,
+}
+
+/// What a scenario printed, and whether it passed.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    pub name: String,
+    pub text: String,
+    pub failure: Option<Failure>,
+}
+
+impl Transcript {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Reads and runs a scenario file.
+pub fn run_file(path: &Path, options: &RunOptions) -> Result<Transcript, KldError> {
+    let text = std::fs::read_to_string(path).map_err(|source| KldError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let name = path.display().to_string();
+    let scenario = scenario::parse(&name, &text, base, &options.vars)?;
+    run_scenario(&scenario, options)
+}
+
+/// Builds or reads what each `load` needs; failures become load errors.
+fn prepare(scenario: &Scenario, options: &RunOptions) -> HashMap<usize, Vec<run::Prepared>> {
+    let config = scenario.kernel();
+    let mut spec = options.spec.clone();
+    spec.detect = run::detect_of(&options.spec, scenario);
+    let lab_options = LabOptions {
+        archs: vec!["amd64".into()],
+        variants: Vec::new(),
+        kernels: Vec::new(),
+        kmods: PathBuf::new(),
+        jobs: 1,
+        cache: options.cache.clone(),
+        sysroot: options.sysroot.clone(),
+        progress: false,
+    };
+    let mut out = HashMap::new();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let Command::Load(items) = &step.command else {
+            continue;
+        };
+        if step.only_on.is_some() && step.only_on != config {
+            continue;
+        }
+        let prepared = items
+            .iter()
+            .map(|item| {
+                let name = item.display_name();
+                let bytes = match item {
+                    LoadItem::Object(p) => std::fs::read(p)
+                        .map_err(|e| format!("kldload: can't load {}: {e}", p.display())),
+                    LoadItem::Sources {
+                        dir,
+                        variant,
+                        built_for,
+                    } => lab::build_module(&spec, &lab_options, dir, "amd64", *variant, *built_for)
+                        .map_err(|e| format!("building {}: {e}", dir.display()))
+                        .and_then(|ko| {
+                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                        }),
+                };
+                run::Prepared { name, bytes }
+            })
+            .collect();
+        out.insert(i, prepared);
+    }
+    out
+}
+
+/// Runs a parsed scenario in a child process and writes its transcript.
+pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<Transcript, KldError> {
+    if !cfg!(target_arch = "x86_64") {
+        return Err(KldError::UnsupportedHost);
+    }
+    let loads = prepare(scenario, options);
+    let spec = options.spec.clone();
+    let result = child::run_in_child(options.timeout, || run::execute(&spec, scenario, &loads))
+        .map_err(KldError::Child)?;
+
+    let short = Path::new(&scenario.name)
+        .file_name()
+        .map_or(scenario.name.clone(), |n| n.to_string_lossy().into_owned());
+    let mut text = String::new();
+    let mut failure = None;
+    let mut reported = 0;
+    for event in &result.events {
+        let Some(step) = scenario.steps.get(event.index) else {
+            continue;
+        };
+        reported = event.index + 1;
+        let _ = writeln!(text, "{short}:{}: {}", step.line, step.text);
+        for line in event.console.lines() {
+            let _ = writeln!(text, "    | {line}");
+        }
+        if event.ok {
+            let _ = writeln!(text, "    {}", event.text);
+        } else {
+            let _ = writeln!(text, "    FAILED: {}", event.text);
+            failure = Some(Failure {
+                line: step.line,
+                message: event.text.clone(),
+            });
+            break;
+        }
+    }
+    if failure.is_none() && reported < scenario.steps.len() {
+        // The child ended early: a fault, the time limit, or a crash.
+        let step = &scenario.steps[reported];
+        let message = if let Some(fault) = &result.fault {
+            format!("module fault: {fault}")
+        } else if result.timed_out {
+            format!(
+                "time limit of {} s exceeded; the child was killed",
+                options.timeout.as_secs_f64()
+            )
+        } else {
+            format!("the emulated kernel ended unexpectedly ({})", result.status)
+        };
+        let _ = writeln!(text, "{short}:{}: {}", step.line, step.text);
+        let _ = writeln!(text, "    FAILED: {message}");
+        failure = Some(Failure {
+            line: step.line,
+            message,
+        });
+    }
+    match &failure {
+        Some(f) => {
+            let _ = writeln!(text, "{}:{}: FAILED: {}", scenario.name, f.line, f.message);
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "{}: passed ({} steps)",
+                scenario.name,
+                scenario.steps.len()
+            );
+        }
+    }
+    Ok(Transcript {
+        name: scenario.name.clone(),
+        text,
+        failure,
+    })
+}

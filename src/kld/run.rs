@@ -1,0 +1,506 @@
+//! The steps of a scenario, as the child runs them against the emulated
+//! kernel: one [`Event`] per step, and on the first failed step, the end.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use crate::spec::Spec;
+use crate::variant::{Detect, KernelConfig};
+
+use super::child::{emit, set_fault_table, Event, CURRENT};
+use super::kernel::{self, try_console, with, Kernel, KernelOptions};
+use super::kpi::{self, call1};
+use super::layout::{
+    ModuleData, SysctlOid, SysctlReq, EINVAL, EOPNOTSUPP, MOD_QUIESCE, MOD_UNLOAD,
+};
+use super::scenario::{Command, Scenario, Step};
+use super::{elf, link};
+
+/// A module to load: its name, and its bytes or why there are none.
+pub struct Prepared {
+    pub name: String,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// Why a step failed.
+enum StepError {
+    /// A load that failed: a following `expect-load-error` may expect it.
+    Load(String),
+    Failed(String),
+}
+
+impl From<String> for StepError {
+    fn from(s: String) -> Self {
+        StepError::Failed(s)
+    }
+}
+
+struct Runner<'a> {
+    spec: &'a Spec,
+    options: KernelOptions,
+    booted: bool,
+    last_load_error: Option<String>,
+    console: String,
+}
+
+fn applies(step: &Step, config: KernelConfig) -> bool {
+    step.only_on.map_or(true, |k| k == config)
+}
+
+/// Runs the scenario in this (child) process.
+pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prepared>>) {
+    let Some(Command::Kernel {
+        config,
+        detect,
+        vnet_copy,
+    }) = scenario.steps.first().map(|s| s.command.clone())
+    else {
+        return;
+    };
+    let mut runner = Runner {
+        spec,
+        options: KernelOptions {
+            config,
+            detect: detect.unwrap_or(spec.detect),
+            cpus: 2,
+            vnet_copy,
+        },
+        booted: false,
+        last_load_error: None,
+        console: String::new(),
+    };
+    for (i, step) in scenario.steps.iter().enumerate() {
+        CURRENT.store(i, Ordering::SeqCst);
+        if !applies(step, config) {
+            emit(&Event {
+                index: i,
+                ok: true,
+                text: format!(
+                    "skipped: {} kernels only",
+                    step.only_on.map_or("", |k| k.name())
+                ),
+                console: String::new(),
+            });
+            continue;
+        }
+        let result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
+        let console = if runner.booted {
+            try_console()
+        } else {
+            String::new()
+        };
+        runner.console.push_str(&console);
+        let next_expects_error = scenario.steps[i + 1..]
+            .iter()
+            .find(|s| applies(s, config))
+            .is_some_and(|s| matches!(s.command, Command::ExpectLoadError(_)));
+        let (ok, text) = match result {
+            Ok(text) => (true, text),
+            Err(StepError::Load(message)) if next_expects_error => {
+                runner.last_load_error = Some(message.clone());
+                (true, format!("load failed: {message}"))
+            }
+            Err(StepError::Load(message)) => (false, format!("load failed: {message}")),
+            Err(StepError::Failed(message)) => (false, message),
+        };
+        emit(&Event {
+            index: i,
+            ok,
+            text,
+            console,
+        });
+        if !ok {
+            return;
+        }
+    }
+}
+
+impl Runner<'_> {
+    fn boot(&mut self) -> Result<(), String> {
+        if !self.booted {
+            let k = Kernel::boot(self.spec, self.options)?;
+            kernel::install(k);
+            self.booted = true;
+            with(|k| k.enter(0, k.vnet0()))?;
+        }
+        Ok(())
+    }
+
+    fn vnet_arg(&self, vnet: Option<u32>) -> Result<u64, String> {
+        with(|k| match vnet {
+            None => Ok(k.vnet0()),
+            Some(0) if !k.vimage() => Ok(0),
+            Some(n) if !k.vimage() => Err(format!("vnet={n}: this kernel has no VIMAGE")),
+            Some(n) => k.vnet(n).ok_or_else(|| format!("vnet={n}: no such vnet")),
+        })
+    }
+
+    fn step(&mut self, step: &Step, prepared: &[Prepared]) -> Result<String, StepError> {
+        match &step.command {
+            Command::Kernel { config, .. } => Ok(format!(
+                "{} kernel, detect={}, vnet-copy={}",
+                config.name(),
+                self.options.detect.name(),
+                self.options.vnet_copy.name()
+            )),
+            Command::Cpus(n) => {
+                if self.booted {
+                    return Err("cpus must come before the kernel is used"
+                        .to_string()
+                        .into());
+                }
+                self.options.cpus = *n;
+                Ok(format!("{n} CPUs"))
+            }
+            Command::Load(_) => {
+                self.boot()?;
+                self.last_load_error = None;
+                let mut done = Vec::new();
+                for p in prepared {
+                    let bytes = p.bytes.as_ref().map_err(|e| StepError::Load(e.clone()))?;
+                    done.push(load(&p.name, bytes).map_err(StepError::Load)?);
+                }
+                Ok(done.join("; "))
+            }
+            Command::ExpectLoadError(text) => match self.last_load_error.take() {
+                Some(e) if e.contains(text.as_str()) => Ok("as expected".into()),
+                Some(e) => Err(format!(
+                    "the load failed with `{e}`, which does not contain `{text}`"
+                )
+                .into()),
+                None => Err(format!(
+                    "expected the preceding load to fail with `{text}`, but it succeeded"
+                )
+                .into()),
+            },
+            Command::ExpectOutput(text) => {
+                if self.console.contains(text.as_str()) {
+                    Ok("as expected".into())
+                } else {
+                    Err(format!(
+                        "the console output does not contain `{text}`; it is:\n{}",
+                        self.console
+                    )
+                    .into())
+                }
+            }
+            Command::VnetCreate => {
+                self.boot()?;
+                let (number, vnet) = with(|k| k.create_vnet())?;
+                // vnet_alloc: the constructors, in order, in the new vnet.
+                let constructors = with(|k| k.constructors.clone());
+                run_each_in(&constructors, vnet);
+                Ok(format!("vnet {number}"))
+            }
+            Command::VnetDestroy(n) => {
+                self.boot()?;
+                let vnet = with(|k| {
+                    if !k.vimage() {
+                        return Err("vnet destroy: this kernel has no VIMAGE".to_string());
+                    }
+                    if *n == 0 {
+                        return Err("vnet 0 is vnet0, which is never destroyed".to_string());
+                    }
+                    k.vnet(*n).ok_or_else(|| format!("vnet {n}: no such vnet"))
+                })?;
+                // vnet_destroy: unlisted, then the destructors, last first.
+                with(|k| k.unlist_vnet(*n));
+                let mut destructors = with(|k| k.destructors.clone());
+                destructors.reverse();
+                run_each_in(&destructors, vnet);
+                let vnet0 = with(|k| k.vnet0());
+                with(|k| k.set_curvnet(vnet0));
+                Ok(format!("destroyed vnet {n}"))
+            }
+            Command::Call {
+                function,
+                args,
+                vnet,
+                cpu,
+                expect,
+            } => {
+                self.boot()?;
+                let addr = with(|k| {
+                    k.files.iter().rev().find_map(|f| {
+                        f.functions
+                            .iter()
+                            .find(|(n, _, _)| n == function)
+                            .map(|x| x.1)
+                    })
+                })
+                .ok_or_else(|| format!("no function {function} in the loaded modules"))?;
+                let vnet = self.vnet_arg(*vnet)?;
+                let cpu = cpu.unwrap_or(0);
+                with(|k| k.enter(cpu, vnet))?;
+                let mut a = [0i64; 6];
+                a[..args.len()].copy_from_slice(args);
+                // SAFETY: a function of the module, called as long f(long...).
+                let f: unsafe extern "C" fn(i64, i64, i64, i64, i64, i64) -> i64 =
+                    unsafe { std::mem::transmute(addr as usize) };
+                let ret = unsafe { f(a[0], a[1], a[2], a[3], a[4], a[5]) };
+                with(|k| k.enter(0, k.vnet0()))?;
+                let shown: Vec<String> = args.iter().map(i64::to_string).collect();
+                let text = format!("{function}({}) = {ret}", shown.join(", "));
+                match expect {
+                    Some(e) if *e != ret => Err(format!("{text}: expected {e}, got {ret}").into()),
+                    _ => Ok(text),
+                }
+            }
+            Command::Sysctl {
+                name,
+                vnet,
+                cpu,
+                expect,
+            } => {
+                self.boot()?;
+                let vnet = self.vnet_arg(*vnet)?;
+                let (oid, arg1, arg2, kind) = with(|k| k.sysctl_target(name, vnet))
+                    .ok_or_else(|| format!("no sysctl {name}"))?;
+                // SAFETY: a registered OID.
+                let handler = unsafe { (*(oid as *const SysctlOid)).oid_handler }
+                    .ok_or_else(|| format!("sysctl {name} has no handler"))?;
+                with(|k| k.enter(cpu.unwrap_or(0), vnet))?;
+                let thread = with(|k| k.thread);
+                let mut req = SysctlReq {
+                    td: thread as *mut _,
+                    lock: 0,
+                    oldptr: std::ptr::null_mut(),
+                    oldlen: 0,
+                    oldidx: 0,
+                    oldfunc: Some(kpi::sysctl_old),
+                    newptr: std::ptr::null(),
+                    newlen: 0,
+                    newidx: 0,
+                    newfunc: None,
+                    validlen: 0,
+                    flags: 0,
+                };
+                kpi::take_sysctl_output();
+                // SAFETY: the OID's handler, by SYSCTL_HANDLER_ARGS.
+                let error =
+                    unsafe { handler(oid as *mut SysctlOid, arg1 as *mut _, arg2, &mut req) };
+                with(|k| k.enter(0, k.vnet0()))?;
+                let bytes = kpi::take_sysctl_output();
+                if error != 0 {
+                    return Err(format!("sysctl {name}: error {error}").into());
+                }
+                let (value, shown) = sysctl_value(kind, &bytes);
+                let text = format!("{name} = {shown}");
+                match (expect, value) {
+                    (Some(e), Some(v)) if *e != v => {
+                        Err(format!("{text}: expected {e}, got {v}").into())
+                    }
+                    (Some(e), None) => Err(format!("{text}: expected {e}, got no number").into()),
+                    _ => Ok(text),
+                }
+            }
+            Command::Unload(which) => {
+                self.boot()?;
+                let names: Vec<String> =
+                    with(|k| k.files.iter().rev().map(|f| f.name.clone()).collect());
+                let names: Vec<String> = match which {
+                    None => names,
+                    Some(w) => {
+                        let stem = |n: &str| n.trim_end_matches(".ko").to_string();
+                        let found: Vec<String> =
+                            names.into_iter().filter(|n| stem(n) == stem(w)).collect();
+                        if found.is_empty() {
+                            return Err(format!("kldunload: can't find file {w}").into());
+                        }
+                        found
+                    }
+                };
+                if names.is_empty() {
+                    return Err("unload: nothing is loaded".to_string().into());
+                }
+                let mut done = Vec::new();
+                for n in names {
+                    done.push(unload(&n)?);
+                }
+                Ok(done.join("; "))
+            }
+        }
+    }
+}
+
+/// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it.
+fn run_each_in(list: &[u64], vnet: u64) {
+    for &vs in list {
+        // SAFETY: a registered struct vnet_sysinit.
+        let v = unsafe { &*(vs as *const super::layout::VnetSysinit) };
+        let (func, arg) = (v.func.map_or(0, |f| f as usize as u64), v.arg as u64);
+        let saved = with(|k| {
+            let saved = k.curvnet();
+            k.set_curvnet(vnet);
+            saved
+        });
+        if func != 0 {
+            call1(func, arg);
+        }
+        with(|k| k.set_curvnet(saved));
+    }
+}
+
+/// The number a sysctl's bytes hold, and how to show them.
+fn sysctl_value(kind: u32, bytes: &[u8]) -> (Option<i64>, String) {
+    use super::layout::*;
+    let word = |n: usize| -> Option<i64> {
+        let b = bytes.get(..n)?;
+        Some(match n {
+            4 => i32::from_le_bytes(b.try_into().ok()?) as i64,
+            _ => i64::from_le_bytes(b.try_into().ok()?),
+        })
+    };
+    match kind & CTLTYPE {
+        CTLTYPE_INT | CTLTYPE_UINT => {
+            let v = word(4);
+            (v, v.map_or("?".into(), |v| v.to_string()))
+        }
+        CTLTYPE_LONG | CTLTYPE_ULONG | CTLTYPE_S64 | CTLTYPE_U64 => {
+            let v = word(8);
+            (v, v.map_or("?".into(), |v| v.to_string()))
+        }
+        CTLTYPE_STRING => (
+            None,
+            String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or(&[])).into_owned(),
+        ),
+        _ => {
+            let words: Vec<String> = bytes
+                .chunks(8)
+                .map(|c| {
+                    let mut w = [0u8; 8];
+                    w[..c.len()].copy_from_slice(c);
+                    u64::from_le_bytes(w).to_string()
+                })
+                .collect();
+            (word(8), words.join(" "))
+        }
+    }
+}
+
+fn update_fault_table(extra: &[(String, u64, u64)], object: &str) {
+    let mut table: Vec<super::child::FaultEntry> = with(|k| {
+        k.files
+            .iter()
+            .flat_map(|f| {
+                f.functions
+                    .iter()
+                    .map(move |(n, a, s)| (*a, a + s, n.clone(), f.name.clone()))
+            })
+            .collect()
+    });
+    table.extend(
+        extra
+            .iter()
+            .map(|(n, a, s)| (*a, a + s, n.clone(), object.to_string())),
+    );
+    set_fault_table(table);
+}
+
+fn read_sysinit(p: u64) -> (u64, u64) {
+    // SAFETY: checked by the linker to lie in the module.
+    let s = unsafe { &*(p as *const super::abi::Sysinit) };
+    (s.func.map_or(0, |f| f as usize as u64), s.udata as u64)
+}
+
+/// kldload of one file: link, then its SYSINITs in order.
+fn load(name: &str, bytes: &[u8]) -> Result<String, String> {
+    if with(|k| k.files.iter().any(|f| f.name == name)) {
+        return Err(format!(
+            "kldload: can't load {name}: module already loaded or in kernel"
+        ));
+    }
+    let object = elf::read(name, bytes).map_err(|e| e.to_string())?;
+    let linked = with(|k| link::link(k, &object)).map_err(|e| e.message)?;
+    update_fault_table(&linked.file.functions, name);
+    let sysctls = with(|k| {
+        k.loading = Some(name.to_string());
+        k.register_sysctls(name, &linked.sysctls)
+    });
+    with(|k| k.enter(0, k.vnet0()))?;
+    for &p in &linked.sysinits {
+        let (func, udata) = read_sysinit(p);
+        if func != 0 {
+            call1(func, udata);
+        }
+    }
+    let n = linked.sysinits.len();
+    with(|k| {
+        k.loading = None;
+        k.files.push(linked.file);
+    });
+    let mut text = format!("loaded {name}: {n} SYSINITs");
+    if !sysctls.is_empty() {
+        text.push_str(&format!(", sysctls {}", sysctls.join(" ")));
+    }
+    Ok(text)
+}
+
+/// kldunload of one file: MOD_QUIESCE and MOD_UNLOAD to its modules, then
+/// its SYSUNINITs, then its memory and module space.
+fn unload(name: &str) -> Result<String, String> {
+    with(|k| k.enter(0, k.vnet0()))?;
+    let modules: Vec<(String, u64, u64)> = with(|k| {
+        k.registered
+            .iter()
+            .rev()
+            .filter(|m| m.file == name)
+            .map(|m| (m.name.clone(), m.data, m.handle))
+            .collect()
+    });
+    for (module, data, handle) in &modules {
+        // SAFETY: the moduledata_t the module registered.
+        let md = unsafe { &*(*data as *const ModuleData) };
+        if let Some(h) = md.evhand {
+            // SAFETY: the module's handler, by modeventhand_t.
+            let q = unsafe { h(*handle as *mut _, MOD_QUIESCE, md.priv_) };
+            if q != 0 && q != EOPNOTSUPP && q != EINVAL {
+                return Err(format!(
+                    "kldunload: {module}: MOD_QUIESCE failed with error {q}; {name} stays loaded"
+                ));
+            }
+            // SAFETY: as above.
+            let u = unsafe { h(*handle as *mut _, MOD_UNLOAD, md.priv_) };
+            if u != 0 {
+                return Err(format!(
+                    "kldunload: {module}: MOD_UNLOAD failed with error {u}; {name} stays loaded"
+                ));
+            }
+        }
+    }
+    let sysuninits = with(|k| {
+        k.files
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.sysuninits.clone())
+    })
+    .unwrap_or_default();
+    for &p in &sysuninits {
+        let (func, udata) = read_sysinit(p);
+        if func != 0 {
+            call1(func, udata);
+        }
+    }
+    with(|k| {
+        k.registered.retain(|m| m.file != name);
+        k.sysctls.retain(|s| s.file != name);
+        if let Some(i) = k.files.iter().position(|f| f.name == name) {
+            let file = k.files.remove(i);
+            for &(set, offset, size) in &file.set_allocations {
+                k.sets[set].modspace.free(offset, size);
+            }
+        }
+    });
+    update_fault_table(&[], "");
+    Ok(format!("unloaded {name}: {} SYSUNINITs", sysuninits.len()))
+}
+
+/// The detection mode a scenario's builds use.
+pub fn detect_of(spec: &Spec, scenario: &Scenario) -> Detect {
+    match scenario.steps.first().map(|s| &s.command) {
+        Some(Command::Kernel {
+            detect: Some(d), ..
+        }) => *d,
+        _ => spec.detect,
+    }
+}

@@ -1,0 +1,467 @@
+//! Scenario files: one command a line, `#` to the end of a line a comment,
+//! double quotes around an argument with spaces (`\"` and `\\` inside).
+//!
+//! ```text
+//! kernel vimage|novimage [detect=probe|kernel] [vnet-copy=after-relocation|before-relocation]
+//! cpus N
+//! load FILE... [variant=V] [built-for=vimage|novimage]
+//! expect-load-error "TEXT"
+//! vnet create
+//! vnet destroy N
+//! call FUNC [INT...] [vnet=N] [cpu=C] [expect=INT]
+//! sysctl NAME [vnet=N] [cpu=C] [expect=INT]
+//! expect-output "TEXT"
+//! unload [FILE]
+//! ```
+//!
+//! A line may start with `vimage:` or `novimage:`, and then runs only on
+//! that kind of kernel.  `$NAME` and `${NAME}` are replaced by the values
+//! the runner sets (`--set NAME=VALUE`; the lab sets `kernel`, `detect`
+//! and `module` for each cell).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::variant::{Detect, KernelConfig, Variant};
+
+use super::kernel::VnetCopy;
+
+/// A scenario that cannot be read; names the file and line.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// What `load` takes: a built module, or a module's sources to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadItem {
+    /// An `.ko` (or `.o`), loaded as it is.
+    Object(PathBuf),
+    /// A directory of `.c` files, built for amd64 as `variant` (for the
+    /// kernel `built_for`, which matters to kld-tied) through the lab's cache.
+    Sources {
+        dir: PathBuf,
+        variant: Variant,
+        built_for: KernelConfig,
+    },
+}
+
+impl LoadItem {
+    pub fn display_name(&self) -> String {
+        let path = match self {
+            LoadItem::Object(p) | LoadItem::Sources { dir: p, .. } => p,
+        };
+        let stem = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        match self {
+            LoadItem::Object(_) => stem,
+            LoadItem::Sources { .. } => format!("{stem}.ko"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Kernel {
+        config: KernelConfig,
+        detect: Option<Detect>,
+        vnet_copy: VnetCopy,
+    },
+    Cpus(u32),
+    Load(Vec<LoadItem>),
+    ExpectLoadError(String),
+    VnetCreate,
+    VnetDestroy(u32),
+    Call {
+        function: String,
+        args: Vec<i64>,
+        vnet: Option<u32>,
+        cpu: Option<u32>,
+        expect: Option<i64>,
+    },
+    Sysctl {
+        name: String,
+        vnet: Option<u32>,
+        cpu: Option<u32>,
+        expect: Option<i64>,
+    },
+    ExpectOutput(String),
+    Unload(Option<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub line: usize,
+    /// The line as written (after substitution), for the transcript.
+    pub text: String,
+    pub only_on: Option<KernelConfig>,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// How the file is named in messages.
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The kernel the scenario boots: its first step.
+    pub fn kernel(&self) -> Option<KernelConfig> {
+        match self.steps.first().map(|s| &s.command) {
+            Some(Command::Kernel { config, .. }) => Some(*config),
+            _ => None,
+        }
+    }
+}
+
+/// Splits a line into words; quotes group, `#` outside quotes ends it.
+fn words(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => break,
+            '"' => {
+                let mut s = cur.take().unwrap_or_default();
+                loop {
+                    match chars.next() {
+                        None => return Err("unterminated quote".into()),
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(e @ ('"' | '\\')) => s.push(e),
+                            Some('n') => s.push('\n'),
+                            Some(e) => {
+                                s.push('\\');
+                                s.push(e);
+                            }
+                            None => return Err("unterminated quote".into()),
+                        },
+                        Some(ch) => s.push(ch),
+                    }
+                }
+                cur = Some(s);
+            }
+            c if c.is_whitespace() => {
+                if let Some(w) = cur.take() {
+                    out.push(w);
+                }
+            }
+            c => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if let Some(w) = cur {
+        out.push(w);
+    }
+    Ok(out)
+}
+
+fn substitute(line: &str, vars: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, tail) = if let Some(braced) = after.strip_prefix('{') {
+            let end = braced.find('}').ok_or("unterminated ${")?;
+            (&braced[..end], &braced[end + 1..])
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        match vars.get(name) {
+            Some(v) => out.push_str(v),
+            None => {
+                return Err(format!(
+                    "${name} is not set (set it with --set {name}=VALUE)"
+                ))
+            }
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn number<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, String> {
+    let parsed = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("-0x")) {
+        i128::from_str_radix(hex, 16)
+            .ok()
+            .map(|v| if s.starts_with('-') { -v } else { v })
+            .and_then(|v| v.to_string().parse().ok())
+    } else {
+        s.parse().ok()
+    };
+    parsed.ok_or_else(|| format!("{what}: `{s}` is not a number"))
+}
+
+/// Reads a scenario file.
+pub fn parse(
+    name: &str,
+    text: &str,
+    base: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<Scenario, ScenarioError> {
+    let mut steps = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let err = |message: String| ScenarioError {
+            file: name.to_string(),
+            line,
+            message,
+        };
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let substituted = substitute(trimmed, vars).map_err(err)?;
+        let mut w = words(&substituted).map_err(err)?;
+        if w.is_empty() {
+            continue;
+        }
+        let only_on = match w[0].strip_suffix(':').and_then(KernelConfig::from_name) {
+            Some(k) => {
+                w.remove(0);
+                Some(k)
+            }
+            None => None,
+        };
+        let text = substituted
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let command = command(&w, base).map_err(err)?;
+        if steps.is_empty() && !matches!(command, Command::Kernel { .. }) {
+            return Err(err(
+                "the first command must be `kernel vimage|novimage`".into()
+            ));
+        }
+        if matches!(command, Command::Kernel { .. }) && (!steps.is_empty() || only_on.is_some()) {
+            return Err(err("`kernel` comes once, first".into()));
+        }
+        steps.push(Step {
+            line,
+            text,
+            only_on,
+            command,
+        });
+    }
+    if steps.is_empty() {
+        return Err(ScenarioError {
+            file: name.to_string(),
+            line: 1,
+            message: "empty scenario: the first command must be `kernel vimage|novimage`".into(),
+        });
+    }
+    Ok(Scenario {
+        name: name.to_string(),
+        steps,
+    })
+}
+
+/// `key=value` options after the positional words.
+fn options<'w>(
+    words: &'w [String],
+    allowed: &[&str],
+) -> Result<(Vec<&'w str>, BTreeMap<&'w str, &'w str>), String> {
+    let mut positional = Vec::new();
+    let mut opts = BTreeMap::new();
+    for w in words {
+        match w.split_once('=') {
+            Some((k, v)) if allowed.contains(&k) => {
+                opts.insert(k, v);
+            }
+            Some((k, _)) => {
+                return Err(format!(
+                    "unknown option `{k}` (known: {})",
+                    allowed.join(", ")
+                ))
+            }
+            None => positional.push(w.as_str()),
+        }
+    }
+    Ok((positional, opts))
+}
+
+fn command(w: &[String], base: &Path) -> Result<Command, String> {
+    let rest = &w[1..];
+    let one = |what: &str| -> Result<String, String> {
+        match rest {
+            [x] => Ok(x.clone()),
+            _ => Err(format!("{what} takes one argument")),
+        }
+    };
+    Ok(match w[0].as_str() {
+        "kernel" => {
+            let (pos, opts) = options(rest, &["detect", "vnet-copy"])?;
+            let [config] = pos.as_slice() else {
+                return Err("kernel vimage|novimage [detect=probe|kernel] [vnet-copy=...]".into());
+            };
+            let config = KernelConfig::from_name(config)
+                .ok_or_else(|| format!("kernel `{config}`: vimage or novimage"))?;
+            let detect = match opts.get("detect") {
+                Some(d) => Some(
+                    Detect::from_name(d).ok_or_else(|| format!("detect=`{d}`: probe or kernel"))?,
+                ),
+                None => None,
+            };
+            let vnet_copy = match opts.get("vnet-copy") {
+                Some(c) => VnetCopy::from_name(c).ok_or_else(|| {
+                    format!("vnet-copy=`{c}`: after-relocation or before-relocation")
+                })?,
+                None => VnetCopy::AfterRelocation,
+            };
+            Command::Kernel {
+                config,
+                detect,
+                vnet_copy,
+            }
+        }
+        "cpus" => Command::Cpus(number("cpus", &one("cpus")?)?),
+        "load" => {
+            let (pos, opts) = options(rest, &["variant", "built-for"])?;
+            if pos.is_empty() {
+                return Err("load FILE...".into());
+            }
+            let variant =
+                match opts.get("variant") {
+                    Some(v) => Some(Variant::from_name(v).ok_or_else(|| {
+                        format!("variant=`{v}`: kld-tied, vimage or vimage-runtime")
+                    })?),
+                    None => None,
+                };
+            let built_for = match opts.get("built-for") {
+                Some(k) => KernelConfig::from_name(k)
+                    .ok_or_else(|| format!("built-for=`{k}`: vimage or novimage"))?,
+                None => KernelConfig::Vimage,
+            };
+            let mut items = Vec::new();
+            for p in pos {
+                let path = base.join(p);
+                let is_object = p.ends_with(".ko") || p.ends_with(".o");
+                items.push(match (is_object, variant) {
+                    (true, None) => LoadItem::Object(path),
+                    (true, Some(_)) => return Err(format!("{p}: variant= is for module sources, not a built object")),
+                    (false, Some(variant)) => LoadItem::Sources {
+                        dir: path,
+                        variant,
+                        built_for,
+                    },
+                    (false, None) => {
+                        return Err(format!("{p}: a module's sources need variant=kld-tied|vimage|vimage-runtime (or name a .ko)"))
+                    }
+                });
+            }
+            Command::Load(items)
+        }
+        "expect-load-error" => Command::ExpectLoadError(one("expect-load-error")?),
+        "expect-output" => Command::ExpectOutput(one("expect-output")?),
+        "vnet" => match rest {
+            [c] if c == "create" => Command::VnetCreate,
+            [d, n] if d == "destroy" => Command::VnetDestroy(number("vnet destroy", n)?),
+            _ => return Err("vnet create | vnet destroy N".into()),
+        },
+        "call" | "sysctl" => {
+            let (pos, opts) = options(rest, &["vnet", "cpu", "expect"])?;
+            let Some((name, args)) = pos.split_first() else {
+                return Err(format!("{} NAME ...", w[0]));
+            };
+            let vnet = opts.get("vnet").map(|v| number("vnet", v)).transpose()?;
+            let cpu = opts.get("cpu").map(|v| number("cpu", v)).transpose()?;
+            let expect = opts
+                .get("expect")
+                .map(|v| number("expect", v))
+                .transpose()?;
+            if w[0] == "sysctl" {
+                if !args.is_empty() {
+                    return Err("sysctl NAME [vnet=N] [cpu=C] [expect=INT]".into());
+                }
+                Command::Sysctl {
+                    name: name.to_string(),
+                    vnet,
+                    cpu,
+                    expect,
+                }
+            } else {
+                if args.len() > 6 {
+                    return Err("call takes at most six arguments".into());
+                }
+                Command::Call {
+                    function: name.to_string(),
+                    args: args
+                        .iter()
+                        .map(|a| number("argument", a))
+                        .collect::<Result<_, _>>()?,
+                    vnet,
+                    cpu,
+                    expect,
+                }
+            }
+        }
+        "unload" => match rest {
+            [] => Command::Unload(None),
+            [f] => Command::Unload(Some(f.clone())),
+            _ => return Err("unload [FILE]".into()),
+        },
+        other => return Err(format!("unknown command `{other}`")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_conditions_quotes_and_variables() {
+        let vars = BTreeMap::from([("kernel".to_string(), "novimage".to_string())]);
+        let s = parse(
+            "t.kld",
+            "# c\nkernel $kernel detect=kernel\nvimage: vnet create\ncall f 1 -2 0x10 vnet=1 expect=-1 # x\nexpect-output \"a \\\"b\\\" # c\"\nload m.ko\n",
+            Path::new("/d"),
+            &vars,
+        )
+        .expect("parses");
+        assert_eq!(s.kernel(), Some(KernelConfig::Novimage));
+        assert_eq!(s.steps[1].only_on, Some(KernelConfig::Vimage));
+        assert_eq!(
+            s.steps[2].command,
+            Command::Call {
+                function: "f".into(),
+                args: vec![1, -2, 16],
+                vnet: Some(1),
+                cpu: None,
+                expect: Some(-1)
+            }
+        );
+        assert_eq!(
+            s.steps[3].command,
+            Command::ExpectOutput("a \"b\" # c".into())
+        );
+        assert_eq!(
+            s.steps[4].command,
+            Command::Load(vec![LoadItem::Object("/d/m.ko".into())])
+        );
+        let e = parse(
+            "t.kld",
+            "kernel vimage\nfrobnicate\n",
+            Path::new("/"),
+            &vars,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "t.kld:2: unknown command `frobnicate`");
+        let e = parse("t.kld", "cpus 2\n", Path::new("/"), &vars).unwrap_err();
+        assert!(e.to_string().starts_with("t.kld:1: the first command"));
+        let e = parse("t.kld", "kernel $nope\n", Path::new("/"), &vars).unwrap_err();
+        assert!(e.to_string().contains("$nope is not set"));
+    }
+}
