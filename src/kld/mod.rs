@@ -105,8 +105,27 @@ pub fn run_file(path: &Path, options: &RunOptions) -> Result<Transcript, KldErro
     run_scenario(&scenario, options)
 }
 
+/// Reads and runs a scenario file against a given directory of headers.
+pub fn run_file_with_headers(
+    path: &Path,
+    options: &RunOptions,
+    headers: &Path,
+) -> Result<Transcript, KldError> {
+    let text = std::fs::read_to_string(path).map_err(|source| KldError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let scenario = scenario::parse(&path.display().to_string(), &text, base, &options.vars)?;
+    run_scenario_with_headers(&scenario, options, Some(headers))
+}
+
 /// Builds or reads what each `load` needs; failures become load errors.
-fn prepare(scenario: &Scenario, options: &RunOptions) -> HashMap<usize, Vec<run::Prepared>> {
+fn prepare(
+    scenario: &Scenario,
+    options: &RunOptions,
+    headers: Option<&Path>,
+) -> HashMap<usize, Vec<run::Prepared>> {
     let config = scenario.kernel();
     let mut spec = options.spec.clone();
     spec.detect = run::detect_of(&options.spec, scenario);
@@ -139,11 +158,19 @@ fn prepare(scenario: &Scenario, options: &RunOptions) -> HashMap<usize, Vec<run:
                         dir,
                         variant,
                         built_for,
-                    } => lab::build_module(&spec, &lab_options, dir, "amd64", *variant, *built_for)
-                        .map_err(|e| format!("building {}: {e}", dir.display()))
-                        .and_then(|ko| {
-                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                        }),
+                    } => lab::build_module_with_headers(
+                        &spec,
+                        &lab_options,
+                        dir,
+                        "amd64",
+                        *variant,
+                        *built_for,
+                        headers,
+                    )
+                    .map_err(|e| format!("building {}: {e}", dir.display()))
+                    .and_then(|ko| {
+                        std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                    }),
                 };
                 run::Prepared { name, bytes }
             })
@@ -155,10 +182,20 @@ fn prepare(scenario: &Scenario, options: &RunOptions) -> HashMap<usize, Vec<run:
 
 /// Runs a parsed scenario in a child process and writes its transcript.
 pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<Transcript, KldError> {
+    run_scenario_with_headers(scenario, options, None)
+}
+
+/// [`run_scenario`], building the modules it loads from their sources
+/// against a given directory of headers (a mutant's, say).
+pub fn run_scenario_with_headers(
+    scenario: &Scenario,
+    options: &RunOptions,
+    headers: Option<&Path>,
+) -> Result<Transcript, KldError> {
     if !cfg!(target_arch = "x86_64") {
         return Err(KldError::UnsupportedHost);
     }
-    let loads = prepare(scenario, options);
+    let loads = prepare(scenario, options, headers);
     let spec = options.spec.clone();
     let result = child::run_in_child(options.timeout, || run::execute(&spec, scenario, &loads))
         .map_err(KldError::Child)?;

@@ -443,6 +443,20 @@ pub fn build_module(
     variant: Variant,
     built_for: KernelConfig,
 ) -> Result<PathBuf, LabError> {
+    build_module_with_headers(spec, options, dir, arch, variant, built_for, None)
+}
+
+/// [`build_module`] against a given directory of headers (a mutant's, say)
+/// instead of the spec's rendering.
+pub fn build_module_with_headers(
+    spec: &Spec,
+    options: &LabOptions,
+    dir: &Path,
+    arch: &str,
+    variant: Variant,
+    built_for: KernelConfig,
+    headers: Option<&Path>,
+) -> Result<PathBuf, LabError> {
     let toolchain = Toolchain::locate()?;
     let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io(dir))?
@@ -457,7 +471,7 @@ pub fn build_module(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| LabError::Setup(format!("{}: not a module directory", dir.display())))?;
-    let (generated, base) = prepare_cache(spec, options, &toolchain, None)?;
+    let (generated, base) = prepare_cache(spec, options, &toolchain, headers)?;
     let job = Job {
         kmod,
         kmod_dir: dir.to_path_buf(),

@@ -31,7 +31,8 @@ const CELLS: [(Variant, KernelConfig); 4] = [
 ];
 
 /// The checks a run uses unless told otherwise, on `archs`: compile,
-/// hygiene, layout, then the lab (whose builds are cached in `cache`).
+/// hygiene, layout, the lab (whose builds are cached in `cache`), then the
+/// emulated kernel's scenarios.
 pub fn default_checks(
     spec: &Spec,
     archs: &[String],
@@ -54,6 +55,7 @@ pub fn default_checks(
             baseline: BTreeMap::new(),
         }),
         Box::new(LabCheck::new(spec, archs, kmods, cache, jobs)),
+        Box::new(KldCheck::new(spec, kmods, cache)),
     ])
 }
 
@@ -482,5 +484,71 @@ impl Check for LabCheck {
                 None => Ok(Verdict::Pass),
             },
         }
+    }
+}
+
+/// The emulated kernel: scenarios that load the test modules, built as
+/// vimage-runtime against the mutant headers, on both kinds of kernel and
+/// run their code.  A failed expectation, a fault or a panic kills the
+/// mutant; this is what catches a wrong run-time behaviour that compiles
+/// and links (IS_DEFAULT_VNET, VNET_FOREACH, the shims).
+pub struct KldCheck {
+    options: crate::kld::RunOptions,
+    /// Scenario files, each run once per kernel configuration.
+    scenarios: Vec<PathBuf>,
+}
+
+impl KldCheck {
+    /// The runtime scenarios of `tests/kld` beside `kmods`.
+    pub fn new(spec: &Spec, kmods: &Path, cache: &Path) -> Self {
+        let dir = kmods.parent().unwrap_or(kmods).join("kld");
+        let scenarios = [
+            "runtime_on_vimage.kld",
+            "runtime_on_novimage.kld",
+            "dpcpu.kld",
+            "handlers.kld",
+        ]
+        .iter()
+        .map(|s| dir.join(s))
+        .collect();
+        KldCheck {
+            options: crate::kld::RunOptions {
+                spec: spec.clone(),
+                cache: cache.join("kld"),
+                sysroot: stub_sysroot(),
+                timeout: std::time::Duration::from_secs(20),
+                vars: BTreeMap::new(),
+            },
+            scenarios,
+        }
+    }
+}
+
+impl Check for KldCheck {
+    fn name(&self) -> &str {
+        "kld"
+    }
+
+    fn run(&self, headers: &Path) -> Result<Verdict, MutantError> {
+        for scenario in &self.scenarios {
+            for kernel in ["vimage", "novimage"] {
+                let mut options = self.options.clone();
+                options
+                    .vars
+                    .insert("kernel".to_string(), kernel.to_string());
+                let transcript = crate::kld::run_file_with_headers(scenario, &options, headers)
+                    .map_err(|e| MutantError::Setup(e.to_string()))?;
+                if let Some(failure) = &transcript.failure {
+                    let name = scenario
+                        .file_name()
+                        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                    return Ok(Verdict::Fail(one_line(
+                        &format!("{name}:{} ({kernel}): {}", failure.line, failure.message),
+                        150,
+                    )));
+                }
+            }
+        }
+        Ok(Verdict::Pass)
     }
 }

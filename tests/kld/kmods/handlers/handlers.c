@@ -11,14 +11,27 @@
 #include <sys/kernel.h>
 #include <sys/module.h>
 
+#include <net/vnet.h>
+
 static int handlers_loaded;
+static int handlers_late_done;
 
 static void
 handlers_late(void *arg __unused)
 {
 	printf("handlers: late SYSINIT, loaded %d\n", handlers_loaded);
+	handlers_late_done = 1;
 }
-SYSINIT(handlers_late, SI_SUB_LAST, SI_ORDER_ANY, handlers_late, NULL);
+SYSINIT(handlers_late, SI_SUB_LAST, SI_ORDER_FIRST, handlers_late, NULL);
+
+/* A per-vnet constructor runs at its own subsystem, before the late SYSINIT. */
+static void
+handlers_vnet_init(const void *arg __unused)
+{
+	printf("handlers: vnet init, late done %d\n", handlers_late_done);
+}
+VNET_SYSINIT(handlers_vnet_init, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY,
+    handlers_vnet_init, NULL);
 
 static void
 handlers_uninit(void *arg __unused)
