@@ -5,7 +5,7 @@
 //! and nothing is lost or half-written.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -235,4 +235,16 @@ fn abi_without_clang_exits_1_with_the_install_command() {
         "{shown}"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// Module code that never returns: the scenario's time limit kills the
+/// child that runs it, the transcript names the line, and vnetgen exits 6.
+#[test]
+fn a_module_that_loops_in_kld_is_stopped_at_the_time_limit() {
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kld/loop.kld");
+    let out = vnetgen(&["kld", "run", "--timeout", "2", &scenario.display().to_string()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default().replace(env!("CARGO_MANIFEST_DIR"), "$REPO");
+    assert_eq!(out.status.code(), Some(6), "{stdout}");
+    snapshot("kld-loop", &format!("exit {:?}\n{last}\n", out.status.code()));
 }

@@ -11,6 +11,7 @@
 
 long	faulty_read(long addr);
 long	faulty_panic(long value);
+long	faulty_spin(long value);
 
 /* Reads a long at an address the caller chooses. */
 long
@@ -23,4 +24,14 @@ long
 faulty_panic(long value)
 {
 	panic("faulty: %s %ld", "boom", value);
+}
+
+/* Never returns: the scenario's time limit must end it. */
+long
+faulty_spin(long value)
+{
+	volatile long spins = value;
+
+	for (;;)
+		spins++;
 }
