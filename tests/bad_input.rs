@@ -242,9 +242,22 @@ fn abi_without_clang_exits_1_with_the_install_command() {
 #[test]
 fn a_module_that_loops_in_kld_is_stopped_at_the_time_limit() {
     let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kld/loop.kld");
-    let out = vnetgen(&["kld", "run", "--timeout", "2", &scenario.display().to_string()]);
+    let out = vnetgen(&[
+        "kld",
+        "run",
+        "--timeout",
+        "2",
+        &scenario.display().to_string(),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default().replace(env!("CARGO_MANIFEST_DIR"), "$REPO");
+    let last = stdout
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .replace(env!("CARGO_MANIFEST_DIR"), "$REPO");
     assert_eq!(out.status.code(), Some(6), "{stdout}");
-    snapshot("kld-loop", &format!("exit {:?}\n{last}\n", out.status.code()));
+    snapshot(
+        "kld-loop",
+        &format!("exit {:?}\n{last}\n", out.status.code()),
+    );
 }
