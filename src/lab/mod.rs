@@ -276,6 +276,13 @@ fn run_on(
             }
         }
     }
+    // Longest builds first (the most sources, vnet_support.c counted), so
+    // that no long one starts last while the other cores sit idle.
+    jobs.sort_by_key(|j| {
+        std::cmp::Reverse(
+            j.sources.len() + usize::from(crate::kmod::needs_support_file(spec, j.variant)),
+        )
+    });
 
     let bar = if options.progress && std::io::stderr().is_terminal() {
         let bar =
