@@ -10,7 +10,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Serialize;
 
@@ -354,24 +353,10 @@ fn expand(
         let _ = writeln!(tu, "#include \"{}\"", h.display());
     }
     let _ = writeln!(tu, "{BEGIN}\n{invocation}\n{END}");
-    let out = Command::new(&config.clang)
-        .args(&config.args)
-        .args(["-E", "-dD", "-x", "c", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            if let Some(mut stdin) = child.stdin.take() {
-                use std::io::Write;
-                stdin.write_all(tu.as_bytes())?;
-            }
-            child.wait_with_output()
-        })
-        .map_err(|source| ExplainError::Io {
-            path: config.clang.clone(),
-            source,
-        })?;
+    let out = crate::macros::preprocess(config, &tu).map_err(|source| ExplainError::Io {
+        path: config.clang.clone(),
+        source,
+    })?;
     if !out.status.success() {
         return Err(ExplainError::Preprocess {
             cell: config.name.clone(),

@@ -155,6 +155,23 @@ impl MacroTable {
     }
 }
 
+/// Runs `clang -E -dD` with a configuration's arguments on a translation
+/// unit given on standard input: the macros defined, with line markers.
+pub fn preprocess(config: &Configuration, tu: &str) -> std::io::Result<std::process::Output> {
+    let mut child = Command::new(&config.clang)
+        .args(&config.args)
+        .args(["-E", "-dD", "-x", "c", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(tu.as_bytes())?;
+    }
+    child.wait_with_output()
+}
+
 /// Runs the preprocessor on a translation unit that includes `header` only,
 /// and returns the macros defined in `header` itself.
 pub fn macro_table(header: &Path, config: &Configuration) -> Result<MacroTable, MacroError> {
@@ -170,24 +187,10 @@ pub fn macro_table(header: &Path, config: &Configuration) -> Result<MacroTable, 
     }
     let spelled = c_string(&absolute.display().to_string());
     let tu = format!("#include \"{spelled}\"\n");
-    let out = Command::new(&config.clang)
-        .args(&config.args)
-        .args(["-E", "-dD", "-x", "c", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            if let Some(mut stdin) = child.stdin.take() {
-                use std::io::Write;
-                stdin.write_all(tu.as_bytes())?;
-            }
-            child.wait_with_output()
-        })
-        .map_err(|source| MacroError::Spawn {
-            clang: config.clang.clone(),
-            source,
-        })?;
+    let out = preprocess(config, &tu).map_err(|source| MacroError::Spawn {
+        clang: config.clang.clone(),
+        source,
+    })?;
     if !out.status.success() {
         return Err(MacroError::Preprocess {
             header: header.to_path_buf(),

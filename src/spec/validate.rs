@@ -651,30 +651,8 @@ impl Validator<'_> {
         let name = self.ident(&e.name, if is_macro { "macro name" } else { "code name" })?;
         let body = self.bodies(&e.body, vars)?;
         let kind = if is_macro {
-            let params = match &e.params {
-                None => None,
-                Some(params) => {
-                    let mut seen = BTreeSet::new();
-                    let mut out = Vec::new();
-                    for p in params {
-                        self.unique(&mut seen, p, "parameter")?;
-                        out.push(self.ident(p, "parameter")?);
-                    }
-                    Some(out)
-                }
-            };
-            let form = match &e.form {
-                None => MacroForm::Expression,
-                Some(f) => self.one_of(
-                    f,
-                    "form",
-                    &[
-                        ("expression", MacroForm::Expression),
-                        ("statement", MacroForm::Statement),
-                        ("declaration", MacroForm::Declaration),
-                    ],
-                )?,
-            };
+            let params = self.params(e.params.as_deref())?;
+            let form = self.form(e.form.as_ref())?;
             if form != MacroForm::Statement {
                 self.check_no_semicolon(&name, "body", &e.body, &body)?;
             }
@@ -733,30 +711,8 @@ impl Validator<'_> {
         vars: &BTreeMap<&str, String>,
     ) -> Result<Item, SpecError> {
         let name = self.ident(&m.name, "macro name")?;
-        let params = match &m.params {
-            None => None,
-            Some(params) => {
-                let mut seen = BTreeSet::new();
-                let mut out = Vec::new();
-                for p in params {
-                    self.unique(&mut seen, p, "parameter")?;
-                    out.push(self.ident(p, "parameter")?);
-                }
-                Some(out)
-            }
-        };
-        let form = match &m.form {
-            None => MacroForm::Expression,
-            Some(f) => self.one_of(
-                f,
-                "form",
-                &[
-                    ("expression", MacroForm::Expression),
-                    ("statement", MacroForm::Statement),
-                    ("declaration", MacroForm::Declaration),
-                ],
-            )?,
-        };
+        let params = self.params(m.params.as_deref())?;
+        let form = self.form(m.form.as_ref())?;
         let body = self.bodies(&m.body, vars)?;
         self.check_userland(&name, m.userland, &m.body, &body)?;
         let shared_module = match &m.shared_module {
@@ -806,6 +762,36 @@ impl Validator<'_> {
             Code::BadBody,
             format!("macro `{name}` is not a statement macro, so its `{table}.{key}` must not end with `;`: the caller's semicolon ends it"),
         )
+    }
+
+    /// A macro's parameters: unique C identifiers; `None` for an object-like macro.
+    fn params(&self, params: Option<&[Spanned<String>]>) -> Result<Option<Vec<String>>, SpecError> {
+        let Some(params) = params else {
+            return Ok(None);
+        };
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for p in params {
+            self.unique(&mut seen, p, "parameter")?;
+            out.push(self.ident(p, "parameter")?);
+        }
+        Ok(Some(out))
+    }
+
+    /// A macro's form, an expression unless it says otherwise.
+    fn form(&self, form: Option<&Spanned<String>>) -> Result<MacroForm, SpecError> {
+        match form {
+            None => Ok(MacroForm::Expression),
+            Some(f) => self.one_of(
+                f,
+                "form",
+                &[
+                    ("expression", MacroForm::Expression),
+                    ("statement", MacroForm::Statement),
+                    ("declaration", MacroForm::Declaration),
+                ],
+            ),
+        }
     }
 
     fn check_userland(
