@@ -156,20 +156,8 @@ enum Command {
         name: String,
         /// Its arguments (default: its parameter names).
         args: Vec<String>,
-        /// Variants (default: all).
-        #[arg(long = "variant", value_enum)]
-        variants: Vec<VariantArg>,
-        /// The kernel a kld-tied build follows (default: both).
-        #[arg(long, value_enum)]
-        kernel: Option<KernelArg>,
-        #[arg(long, default_value = "amd64")]
-        arch: String,
-        #[arg(long, value_enum, default_value = "text")]
-        format: ReportFormat,
-        #[arg(long)]
-        spec: Option<PathBuf>,
-        #[arg(long, default_value = "stub")]
-        sysroot: String,
+        #[command(flatten)]
+        cells: CellArgs,
     },
     /// Compare the macros of a reference header with the generated one:
     /// renames apart from added, removed and changed macros.
@@ -180,20 +168,8 @@ enum Command {
         /// same file name, rendered from the spec).
         #[arg(long)]
         against: Option<PathBuf>,
-        /// Variants (default: all).
-        #[arg(long = "variant", value_enum)]
-        variants: Vec<VariantArg>,
-        /// The kernel a kld-tied build follows (default: both).
-        #[arg(long, value_enum)]
-        kernel: Option<KernelArg>,
-        #[arg(long, default_value = "amd64")]
-        arch: String,
-        #[arg(long, value_enum, default_value = "text")]
-        format: ReportFormat,
-        #[arg(long)]
-        spec: Option<PathBuf>,
-        #[arg(long, default_value = "stub")]
-        sysroot: String,
+        #[command(flatten)]
+        cells: CellArgs,
     },
     /// The emulated kernel linker: load amd64 modules into an emulated
     /// VIMAGE or non-VIMAGE kernel and run their code.
@@ -294,6 +270,28 @@ enum FormatArg {
     Json,
     Junit,
     Html,
+}
+
+/// The cells `explain` and `diff` preprocess for, and how they report.
+#[derive(clap::Args)]
+struct CellArgs {
+    /// Variants (default: all).
+    #[arg(long = "variant", value_enum)]
+    variants: Vec<VariantArg>,
+    /// The kernel a kld-tied build follows (default: both).
+    #[arg(long, value_enum)]
+    kernel: Option<KernelArg>,
+    /// The architecture whose flags the preprocessor gets.
+    #[arg(long, default_value = "amd64")]
+    arch: String,
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+    /// The spec (default: the embedded spec/vimage.toml).
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// `stub` (this project's stub headers) or the path of a FreeBSD `sys` include root.
+    #[arg(long, default_value = "stub")]
+    sysroot: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -607,12 +605,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Explain {
             name,
             args,
-            variants,
-            kernel,
-            arch,
-            format,
-            spec,
-            sysroot,
+            cells:
+                CellArgs {
+                    variants,
+                    kernel,
+                    arch,
+                    format,
+                    spec,
+                    sysroot,
+                },
         } => {
             let loaded = load(spec.as_deref())?;
             let request = explain::ExplainRequest {
@@ -709,12 +710,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Diff {
             reference,
             against,
-            variants,
-            kernel,
-            arch,
-            format,
-            spec,
-            sysroot,
+            cells:
+                CellArgs {
+                    variants,
+                    kernel,
+                    arch,
+                    format,
+                    spec,
+                    sysroot,
+                },
         } => {
             let loaded = load(spec.as_deref())?;
             // The generated tree, rendered from the spec: the new header's
