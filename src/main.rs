@@ -602,30 +602,18 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 exit::WONT_LOAD
             })
         }
-        Command::Explain {
-            name,
-            args,
-            cells:
-                CellArgs {
-                    variants,
-                    kernel,
-                    arch,
-                    format,
-                    spec,
-                    sysroot,
-                },
-        } => {
-            let loaded = load(spec.as_deref())?;
+        Command::Explain { name, args, cells } => {
+            let loaded = load(cells.spec.as_deref())?;
             let request = explain::ExplainRequest {
                 name,
                 args,
-                variants: variants_or_all(variants),
-                kernels: kernels_or_both(kernel),
-                arch,
-                sysroot: absolute(&sysroot_path(&sysroot)),
+                variants: variants_or_all(cells.variants),
+                kernels: kernels_or_both(cells.kernel),
+                arch: cells.arch,
+                sysroot: absolute(&sysroot_path(&cells.sysroot)),
             };
             let explanation = explain::explain(&loaded, &request)?;
-            match format {
+            match cells.format {
                 ReportFormat::Text => print!("{}", explain::text(&explanation)),
                 ReportFormat::Json => println!(
                     "{}",
@@ -710,20 +698,17 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Diff {
             reference,
             against,
-            cells:
-                CellArgs {
-                    variants,
-                    kernel,
-                    arch,
-                    format,
-                    spec,
-                    sysroot,
-                },
+            cells,
         } => {
-            let loaded = load(spec.as_deref())?;
+            let loaded = load(cells.spec.as_deref())?;
             // The generated tree, rendered from the spec: the new header's
             // own includes resolve there.
-            let tree = tempfile::tempdir().map_err(|e| Error::Usage(e.to_string()))?;
+            let tree = tempfile::tempdir().map_err(|source| {
+                Error::Output(vnetgen::output::OutputError::Io {
+                    path: std::env::temp_dir(),
+                    source,
+                })
+            })?;
             let files = vnetgen::render::render(&loaded)?;
             vnetgen::output::write_outputs(tree.path(), &files, true)?;
             let generated = match against {
@@ -744,14 +729,14 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let request = diff::DiffRequest {
                 reference,
                 generated,
-                variants: variants_or_all(variants),
-                kernels: kernels_or_both(kernel),
-                arch,
+                variants: variants_or_all(cells.variants),
+                kernels: kernels_or_both(cells.kernel),
+                arch: cells.arch,
                 generated_tree: absolute(tree.path()),
-                sysroot: absolute(&sysroot_path(&sysroot)),
+                sysroot: absolute(&sysroot_path(&cells.sysroot)),
             };
             let report = diff::diff(&loaded, &request)?;
-            match format {
+            match cells.format {
                 ReportFormat::Text => print!("{}", diff::text(&report)),
                 ReportFormat::Json => print!("{}", diff::json(&report)),
             }
