@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vnetgen::cflags::stub_sysroot;
+use vnetgen::build::cflags::stub_sysroot;
 use vnetgen::lab::{self, LabOptions};
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::variant::{KernelConfig, Variant};
 
 fn options(cache: PathBuf, jobs: usize) -> LabOptions {
     let spec = Spec::default_spec().expect("default spec");

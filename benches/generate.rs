@@ -15,7 +15,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| Spec::default_spec().expect("spec"))
     });
     c.bench_function("render default spec", |b| {
-        b.iter(|| vnetgen::render::render(black_box(&spec)).expect("render"))
+        b.iter(|| vnetgen::gen::render::render(black_box(&spec)).expect("render"))
     });
     // The whole command: parse, render, compare, write nothing.
     c.bench_function("generate (no change)", |b| {

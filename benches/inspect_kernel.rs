@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use vnetgen::cflags::{stub_sysroot, Target};
-use vnetgen::kernel_model::KernelModel;
-use vnetgen::kmod::ModuleBuild;
+use vnetgen::build::cflags::{stub_sysroot, Target};
+use vnetgen::build::kmod::ModuleBuild;
+use vnetgen::build::toolchain::Toolchain;
+use vnetgen::spec::kernel_model::KernelModel;
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::toolchain::Toolchain;
-use vnetgen::variant::{KernelConfig, Variant};
 
 const SYMBOLS: usize = 60_000;
 const PAD: usize = 20 << 20;

@@ -3,10 +3,10 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::output::OutputError;
-use crate::render::RenderError;
+use crate::build::toolchain::ToolchainError;
+use crate::gen::output::OutputError;
+use crate::gen::render::RenderError;
 use crate::spec::SpecError;
-use crate::toolchain::ToolchainError;
 
 /// Exit codes of the `vnetgen` command (documented in README.md).
 pub mod exit {
@@ -28,6 +28,24 @@ pub mod exit {
     pub const SCENARIO_FAILED: i32 = 6;
 }
 
+impl From<crate::spec::LoadSpecError> for Error {
+    fn from(e: crate::spec::LoadSpecError) -> Error {
+        match e {
+            crate::spec::LoadSpecError::Read { path, source } => Error::ReadSpec { path, source },
+            crate::spec::LoadSpecError::Invalid(e) => Error::Spec(e),
+        }
+    }
+}
+
+impl From<crate::gen::GenError> for Error {
+    fn from(e: crate::gen::GenError) -> Error {
+        match e {
+            crate::gen::GenError::Render(e) => Error::Render(e),
+            crate::gen::GenError::Output(e) => Error::Output(e),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -47,13 +65,13 @@ pub enum Error {
     #[error(transparent)]
     Lab(Box<crate::lab::LabError>),
     #[error(transparent)]
-    Vendor(Box<crate::vendor::VendorError>),
+    Vendor(Box<crate::review::vendor::VendorError>),
     #[error(transparent)]
-    Inspect(#[from] crate::inspect_cmd::InspectCmdError),
+    Inspect(#[from] crate::inspect::predict::InspectCmdError),
     #[error(transparent)]
-    Explain(#[from] crate::explain::ExplainError),
+    Explain(#[from] crate::review::explain::ExplainError),
     #[error(transparent)]
-    Diff(#[from] crate::diff::DiffError),
+    Diff(#[from] crate::review::diff::DiffError),
     #[error(transparent)]
     Kld(Box<crate::kld::KldError>),
     #[error(transparent)]
@@ -70,18 +88,18 @@ impl Error {
             Error::Vendor(e)
                 if matches!(
                     **e,
-                    crate::vendor::VendorError::HandEdited { .. }
-                        | crate::vendor::VendorError::Unrecognised { .. }
+                    crate::review::vendor::VendorError::HandEdited { .. }
+                        | crate::review::vendor::VendorError::Unrecognised { .. }
                 ) =>
             {
                 exit::HAND_EDITED
             }
             Error::Usage(_)
             | Error::Explain(
-                crate::explain::ExplainError::UnknownMacro { .. }
-                | crate::explain::ExplainError::Usage(_),
+                crate::review::explain::ExplainError::UnknownMacro { .. }
+                | crate::review::explain::ExplainError::Usage(_),
             )
-            | Error::Diff(crate::diff::DiffError::Usage(_)) => exit::USAGE,
+            | Error::Diff(crate::review::diff::DiffError::Usage(_)) => exit::USAGE,
             Error::Kld(e) if matches!(**e, crate::kld::KldError::Scenario(_)) => exit::USAGE,
             _ => exit::ERROR,
         }

@@ -2,9 +2,8 @@
 //! declarative spec, in variants that let a kernel module built outside the
 //! kernel work on kernels with and without `options VIMAGE`.
 //!
-//! The data flows one way: [`spec`] (parse, validate) -> [`render`]
-//! (templates) -> [`output`] (write if changed).  A `build.rs` can generate
-//! the headers with two calls:
+//! The concepts, in the order the data flows; a module may use the ones
+//! above it and never one below (`tests/layout.rs` holds the code to that):
 //!
 //! ```no_run
 //! let spec = vnetgen::spec::Spec::default_spec()?;
@@ -12,70 +11,28 @@
 //! # Ok::<(), vnetgen::Error>(())
 //! ```
 
-pub mod bench;
-pub mod cflags;
-pub mod cformat;
-pub mod classify;
-pub mod diff;
-pub mod error;
-pub mod explain;
-pub mod inspect;
-pub mod inspect_cmd;
-pub mod kernel_model;
-pub mod kld;
-pub mod kmod;
-pub mod lab;
-pub mod macros;
-pub mod mutants;
-pub mod output;
-pub mod render;
-pub mod rules;
+/// The spec: parsing, validation, the variants and the kernel models.
 pub mod spec;
-pub mod stamp;
-pub mod toolchain;
-pub mod variant;
-pub mod vendor;
+/// Generation: the spec rendered into C text, laid out, stamped, written.
+pub mod gen;
+/// Building one module as FreeBSD's kmod.mk does: flags, toolchain, link.
+pub mod build;
+/// Reading built objects, telling their build, judging them, predicting loads.
+pub mod inspect;
+/// The ABI lab: every module for every variant, kernel and architecture.
+pub mod lab;
+/// The emulated kernel linker: amd64 modules loaded and run.
+pub mod kld;
+/// For reviewers: macro expansions, header diffs, vendoring into a tree.
+pub mod review;
+/// What the run-time variant costs against the compiled-in builds.
+pub mod bench;
+/// Mutation testing of the checks.
+pub mod mutants;
 
-use std::path::Path;
+/// The crate's error, and the exit code each kind maps to.
+pub mod error;
 
 pub use error::Error;
-use output::{Finding, WriteOutcome};
-use spec::Spec;
-
-/// Reads a spec from a file.
-pub fn load_spec(path: &Path) -> Result<Spec, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadSpec {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(Spec::parse(&spec_display_name(path), &text)?)
-}
-
-/// How a spec file is named in banners: relative paths as given, absolute
-/// ones by file name, so the output does not depend on where the tree is.
-pub fn spec_display_name(path: &Path) -> String {
-    if path.is_absolute() {
-        path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    } else {
-        path.to_string_lossy().replace('\\', "/")
-    }
-}
-
-/// Renders the spec and writes the files that changed under `out_dir`.
-pub fn generate(
-    spec: &Spec,
-    out_dir: &Path,
-    force: bool,
-) -> Result<Vec<(String, WriteOutcome)>, Error> {
-    let files = render::render(spec)?;
-    Ok(output::write_outputs(out_dir, &files, force)?)
-}
-
-/// Compares `out_dir` with what `generate` would write.
-pub fn check(spec: &Spec, out_dir: &Path) -> Result<Vec<Finding>, Error> {
-    let files = render::render(spec)?;
-    Ok(output::check_outputs(out_dir, &files)?)
-}
+pub use gen::{check, generate};
+pub use spec::{load_spec, spec_display_name};

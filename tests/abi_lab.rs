@@ -7,10 +7,10 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use vnetgen::cflags::stub_sysroot;
+use vnetgen::build::cflags::stub_sysroot;
 use vnetgen::lab::{self, Cell, LabOptions, LabReport, Verdict};
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::variant::{KernelConfig, Variant};
 
 fn options(kmods: PathBuf, cache: PathBuf, archs: &[&str]) -> LabOptions {
     let spec = Spec::default_spec().expect("default spec");
@@ -349,4 +349,38 @@ fn abi_command_writes_every_report_format_and_documented_exit_codes() {
         .expect("run");
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown arch `vax`"));
+}
+
+/// Path defaults are resolved against the current directory, once: from a
+/// directory that is not the tree, with only `--kmods` given, the default
+/// cache lands there and every `runs` cell finds its module.
+#[test]
+fn abi_defaults_work_from_another_directory() {
+    let elsewhere = tempfile::tempdir().expect("temporary directory");
+    let kmods = common::repo().join("tests/kmods");
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["abi", "--arch", "amd64", "--kmods"])
+        .arg(&kmods)
+        .current_dir(elsewhere.path())
+        .output()
+        .expect("run vnetgen abi");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code().map(|c| c & 8),
+        Some(0),
+        "unexpected failures:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(" 0 differ from the expected matrix"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("can't load"), "{stdout}");
+    assert!(
+        elsewhere
+            .path()
+            .join("target/vnetgen-lab/compile_commands.json")
+            .is_file(),
+        "the default cache is relative to the current directory"
+    );
 }

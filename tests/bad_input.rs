@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use vnetgen::render::render;
+use vnetgen::gen::render::render;
 use vnetgen::spec::{Spec, DEFAULT_SPEC};
 
 fn vnetgen(args: &[&str]) -> Output {
@@ -175,7 +175,7 @@ fn a_spec_rewritten_during_generation_never_leaves_a_half_written_file() {
                             ok += 1;
                         }
                         Err(e) => {
-                            assert_eq!(e.exit_code(), 3, "{e}");
+                            assert_eq!(vnetgen::Error::from(e).exit_code(), 3);
                             bad_spec += 1;
                         }
                     }

@@ -10,11 +10,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use vnetgen::bench::{self, BenchOptions};
-use vnetgen::cflags::stub_sysroot;
+use vnetgen::build::cflags::stub_sysroot;
 use vnetgen::kld::{self, RunOptions};
 use vnetgen::lab::{self, LabOptions};
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::{Spec, SpecErrorCode, DEFAULT_SPEC};
-use vnetgen::variant::{KernelConfig, Variant};
 
 fn cache() -> PathBuf {
     common::repo().join("target/vnetgen-bench-tests")
@@ -128,19 +128,19 @@ fn the_default_spec_selects_the_branch_strategy_and_its_headers_are_the_generate
     // Naming the default explicitly renders the same text.
     let again = Spec::default_spec_with_accessor("branch").expect("branch");
     assert_eq!(
-        vnetgen::render::render(&spec).expect("render"),
-        vnetgen::render::render(&again).expect("render")
+        vnetgen::gen::render::render(&spec).expect("render"),
+        vnetgen::gen::render::render(&again).expect("render")
     );
     // Another strategy changes only the run-time variant.
     let select = Spec::default_spec_with_accessor("select").expect("select");
-    let a = vnetgen::render::render(&spec).expect("render");
-    let b = vnetgen::render::render(&select).expect("render");
+    let a = vnetgen::gen::render::render(&spec).expect("render");
+    let b = vnetgen::gen::render::render(&select).expect("render");
     for (x, y) in a.iter().zip(&b) {
         if x.path.starts_with("variants/") && !x.path.starts_with("variants/vimage-runtime/") {
             assert_eq!(x.contents, y.contents, "{}", x.path);
         }
     }
-    let vnet = |files: &[vnetgen::render::OutputFile]| {
+    let vnet = |files: &[vnetgen::gen::render::OutputFile]| {
         files
             .iter()
             .find(|f| f.path == "variants/vimage-runtime/sys/net/vnet.h")

@@ -1,4 +1,4 @@
-//! `vnetgen diff` and `vnetgen::macros`: hand-written reference headers in
+//! `vnetgen diff` and `vnetgen::review::macros`: hand-written reference headers in
 //! tests/diff/ (stock FreeBSD 14 layout, our own text) against the kld-tied
 //! output and against each other: renames, whitespace-only changes,
 //! changed bodies, additions and removals.
@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use vnetgen::cflags::{stub_sysroot, Target};
-use vnetgen::macros::{compare, macro_table, Configuration};
+use vnetgen::build::cflags::{stub_sysroot, Target};
+use vnetgen::review::macros::{compare, macro_table, Configuration};
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::variant::{KernelConfig, Variant};
 
 fn case(name: &str) -> PathBuf {
     common::repo().join("tests/diff").join(name).join("vnet.h")

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use vnetgen::output::{Problem, WriteOutcome};
-use vnetgen::render::render;
+use vnetgen::gen::output::{Problem, WriteOutcome};
+use vnetgen::gen::render::render;
 use vnetgen::spec::{Spec, DEFAULT_SPEC};
 
 fn vnetgen(args: &[&str]) -> std::process::Output {

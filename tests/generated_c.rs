@@ -10,8 +10,8 @@ use std::path::Path;
 use object::{Object, ObjectSection, ObjectSymbol, SectionIndex, SymbolSection};
 use rayon::prelude::*;
 
+use vnetgen::spec::variant::{BodyVariant, KernelConfig, ModuleFormat, Variant};
 use vnetgen::spec::{OnlyIn, Spec};
-use vnetgen::variant::{BodyVariant, KernelConfig, ModuleFormat, Variant};
 
 /// A symbol as the tests look at it.
 #[derive(Debug, Clone)]
@@ -375,7 +375,7 @@ fn contradictory_defines_stop_the_build_in_plain_words() {
 fn a_missing_clang_fails_with_the_install_command() {
     let empty = tempfile::tempdir().expect("temporary directory");
     let path = std::ffi::OsString::from(empty.path());
-    let err = vnetgen::toolchain::Toolchain::locate_in(Some(&path))
+    let err = vnetgen::build::toolchain::Toolchain::locate_in(Some(&path))
         .expect_err("no clang in an empty PATH");
     let message = err.to_string();
     assert!(message.contains("clang-19 not found"), "{message}");

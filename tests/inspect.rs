@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use object::{Object, ObjectSection};
-use vnetgen::cflags::{self, stub_sysroot, Target};
+use vnetgen::build::cflags::{self, stub_sysroot, Target};
+use vnetgen::build::toolchain::Toolchain;
 use vnetgen::inspect::{
     inspect_bytes, inspect_file, inspect_file_with, known_relocation_type_name, Binding,
     InspectError, InspectOptions, ObjectInfo, ObjectKind, SymbolKind,
 };
+use vnetgen::spec::variant::{KernelConfig, ModuleFormat, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::toolchain::Toolchain;
-use vnetgen::variant::{KernelConfig, ModuleFormat, Variant};
 
 const SOURCE: &str = r#"
 #include <sys/param.h>

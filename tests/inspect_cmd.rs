@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use vnetgen::cflags::stub_sysroot;
-use vnetgen::kernel_model::KernelModel;
+use vnetgen::build::cflags::stub_sysroot;
 use vnetgen::lab::{self, LabOptions, Verdict};
+use vnetgen::spec::kernel_model::KernelModel;
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::variant::{KernelConfig, Variant};
 
 fn vnetgen(args: &[&str], files: &[&Path]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vnetgen"))

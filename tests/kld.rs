@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use vnetgen::cflags::stub_sysroot;
-use vnetgen::kernel_model::KernelModel;
+use vnetgen::build::cflags::stub_sysroot;
 use vnetgen::kld::{self, RunOptions, Transcript};
 use vnetgen::lab::{self, LabOptions, Verdict};
+use vnetgen::spec::kernel_model::KernelModel;
+use vnetgen::spec::variant::{Detect, KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::variant::{Detect, KernelConfig, Variant};
 
 /// A cache shared by the tests of this file (builds are keyed by content).
 fn cache() -> PathBuf {

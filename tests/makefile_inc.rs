@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use filetime::FileTime;
 use object::{Architecture, Object, ObjectKind, ObjectSymbol};
 use tempfile::TempDir;
-use vnetgen::toolchain::{Toolchain, INSTALL_HINT};
+use vnetgen::build::toolchain::{Toolchain, INSTALL_HINT};
 
 const KO: &str = "vnetgen_sample.ko";
 const SUPPORT_SYMBOL: &str = "vnet_runtime_register_sysinit";

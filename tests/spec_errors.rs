@@ -143,7 +143,7 @@ fn minimal_spec_parses_and_renders() {
     assert_eq!(spec.families[0].items.len(), 3);
     assert!(spec.support.is_none());
     let files =
-        vnetgen::render::render(&spec).unwrap_or_else(|e| panic!("rendering {MINIMAL}: {e}"));
+        vnetgen::gen::render::render(&spec).unwrap_or_else(|e| panic!("rendering {MINIMAL}: {e}"));
     assert!(
         files.iter().any(|f| f.path == "sys/net/vnet.h"),
         "no sys/net/vnet.h among {:?}",

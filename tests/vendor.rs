@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
-use vnetgen::cflags::stub_sysroot;
-use vnetgen::diff::{diff, DiffRequest};
+use vnetgen::build::cflags::stub_sysroot;
+use vnetgen::review::diff::{diff, DiffRequest};
+use vnetgen::review::vendor::{vendor, VendorError, VendorOptions, VendorOutcome};
+use vnetgen::spec::variant::{Detect, KernelConfig, Variant};
 use vnetgen::spec::{Spec, DEFAULT_SPEC};
-use vnetgen::variant::{Detect, KernelConfig, Variant};
-use vnetgen::vendor::{vendor, VendorError, VendorOptions, VendorOutcome};
 
 fn stock() -> PathBuf {
     common::repo().join("tests/vendor/tree")

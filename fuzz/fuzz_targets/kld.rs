@@ -9,7 +9,7 @@ use vnetgen::kld::elf;
 use vnetgen::kld::kernel::{Kernel, KernelOptions, VnetCopy};
 use vnetgen::kld::link::link;
 use vnetgen::spec::Spec;
-use vnetgen::variant::{Detect, KernelConfig};
+use vnetgen::spec::variant::{Detect, KernelConfig};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(object) = elf::read("fuzz.ko", data) else {
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             cpus: 2,
             vnet_copy: VnetCopy::AfterRelocation,
         };
-        let Ok(mut kernel) = Kernel::boot(&spec, options) else {
+        let Ok(mut kernel) = Kernel::boot(&spec, options, vnetgen::kld::kpi::function) else {
             return;
         };
         let _ = link(&mut kernel, &object);

@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(spec) = vnetgen::spec::Spec::parse("fuzz.toml", text) {
         // Whatever validates must render (or fail with an error).
-        let _ = vnetgen::render::render(&spec);
+        let _ = vnetgen::gen::render::render(&spec);
     }
 });

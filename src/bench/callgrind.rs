@@ -15,8 +15,8 @@ use std::path::Path;
 use std::process::Command;
 
 use super::{BenchError, BenchOptions, ACCESSES};
+use crate::spec::variant::KernelConfig;
 use crate::spec::Spec;
-use crate::variant::KernelConfig;
 
 /// The scenario, with `$n_<access>` iterations for each loop.
 const SCENARIO: &str = "bench.kld";

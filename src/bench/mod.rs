@@ -16,6 +16,8 @@
 //!   amd64 scenarios included).
 //! * **Executed** (amd64): the probe loops run in the emulated kernel under
 //!   `valgrind --tool=callgrind` ([`callgrind`]).
+//!
+//! Uses: `spec`, `build`, `inspect`, `lab`, `kld`.
 
 pub mod callgrind;
 pub mod disasm;
@@ -29,8 +31,8 @@ use serde::Serialize;
 
 use crate::kld::{self, RunOptions};
 use crate::lab::{self, LabError, LabOptions};
+use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::{Spec, SpecError, DEFAULT_SPEC, DEFAULT_SPEC_NAME};
-use crate::variant::{KernelConfig, Variant};
 
 /// The targets of issue 6.
 pub const MAX_EXTRA_INSNS: i64 = 3;
@@ -103,7 +105,7 @@ impl BenchOptions {
             probe: root.join("tests/bench_kmods/vnet_probe"),
             kmods: root.join("tests/kmods"),
             cache: root.join("target/vnetgen-lab"),
-            sysroot: crate::cflags::stub_sysroot(),
+            sysroot: crate::build::cflags::stub_sysroot(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             callgrind_exe: None,
             iterations: 1_000_000,

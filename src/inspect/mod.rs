@@ -26,13 +26,22 @@
 //! * `__start_set_X`/`__stop_set_X` are undefined globals in `.o` and
 //!   `ld -r` output, and defined, protected and exported in `.dynsym` in the
 //!   shared objects (see [`linker_sets`]).
+//!
+//! Besides reading: which build an object is ([`classify`]), the rules that
+//! judge it against a kernel model ([`rules`]), and the load prediction of
+//! `vnetgen inspect` ([`predict`]), which the lab shares.
+//!
+//! Uses: `spec`.
 
+pub mod classify;
 mod error;
 mod header;
 pub mod linker_sets;
 pub mod os;
+pub mod predict;
 mod reloc_names;
 mod relocations;
+pub mod rules;
 mod sections;
 mod symbols;
 

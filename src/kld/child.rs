@@ -65,8 +65,7 @@ pub fn emit(event: &Event) {
 }
 
 /// Ends the child: a kernel panic, reported at the current step.
-pub fn panic_exit(message: &str) -> ! {
-    let console = super::kernel::try_console();
+pub fn panic_exit(message: &str, console: String) -> ! {
     emit(&Event {
         index: CURRENT.load(Ordering::SeqCst),
         ok: false,

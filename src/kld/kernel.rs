@@ -18,13 +18,12 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::c_void;
 
-use crate::kernel_model::KernelModel;
+use crate::spec::kernel_model::KernelModel;
+use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::Spec;
-use crate::variant::{Detect, KernelConfig};
 
 use super::abi::Thread;
 use super::layout::{Pcpu, SysctlOid, Vnet, VnetSysinit, CTLFLAG_VNET, MAXCPU, VNET_MAGIC_N};
-use super::link::LoadedFile;
 use super::memory::{self, Arena, LowMap, TRAMPOLINE_BYTES};
 use super::modspace::ModSpace;
 
@@ -149,9 +148,27 @@ fn write<T>(addr: u64, value: T) {
     unsafe { std::ptr::write_unaligned(addr as *mut T, value) }
 }
 
+/// A loaded file.
+pub struct LoadedFile {
+    pub name: String,
+    pub image: LowMap,
+    /// Defined functions: name, address, size (for calls and faults).
+    pub functions: Vec<(String, u64, u64)>,
+    /// (set index, offset in its module space, size).
+    pub set_allocations: Vec<(usize, u64, u64)>,
+    /// `struct sysinit` addresses of `sysuninit_set`, in the order to run.
+    pub sysuninits: Vec<u64>,
+}
+
 impl Kernel {
     /// Boots a kernel: its data, CPUs, sets and (with VIMAGE) vnet0.
-    pub fn boot(spec: &Spec, options: KernelOptions) -> Result<Kernel, String> {
+    /// `function` gives the address of the emulated function that the
+    /// kernel exports under a name (the KPI's table), or `None`.
+    pub fn boot(
+        spec: &Spec,
+        options: KernelOptions,
+        function: fn(&str) -> Option<u64>,
+    ) -> Result<Kernel, String> {
         if options.cpus == 0 || options.cpus > MAX_CPUS {
             return Err(format!("cpus {}: between 1 and {MAX_CPUS}", options.cpus));
         }
@@ -160,7 +177,7 @@ impl Kernel {
         let functions: Vec<(String, u64)> = model
             .symbols
             .iter()
-            .filter_map(|s| super::kpi::function(s).map(|f| (s.clone(), f)))
+            .filter_map(|s| function(s).map(|f| (s.clone(), f)))
             .collect();
         let trampolines = LowMap::new(functions.len().max(1) * TRAMPOLINE_BYTES)
             .map_err(|e| format!("mmap(MAP_32BIT): {e}"))?;
@@ -567,7 +584,7 @@ impl Kernel {
                 let Some(prefix) = self.sysctl_nodes.get(&parent).cloned() else {
                     return true;
                 };
-                let leaf = super::kpi::c_string(o.oid_name as u64).unwrap_or_default();
+                let leaf = memory::c_string(o.oid_name as u64).unwrap_or_default();
                 let leaf = String::from_utf8_lossy(&leaf).into_owned();
                 let name = if prefix.is_empty() {
                     leaf

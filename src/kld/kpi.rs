@@ -12,6 +12,7 @@ use std::ffi::c_void;
 
 use super::kernel::{with, EventHandler, RegisteredModule};
 use super::layout::{ModuleData, SysctlOid, SysctlReq, VnetSysinit, MOD_LOAD};
+use super::memory::c_string;
 
 /// The address of the function that implements `name`, if it is one.
 pub fn function(name: &str) -> Option<u64> {
@@ -70,26 +71,6 @@ pub fn function(name: &str) -> Option<u64> {
     Some(f)
 }
 
-/// The longest C string read from module memory.
-const MAX_STRING: usize = 4096;
-
-/// A C string at `addr` (`None` for NULL), at most [`MAX_STRING`] bytes.
-pub fn c_string(addr: u64) -> Option<Vec<u8>> {
-    if addr == 0 {
-        return None;
-    }
-    let mut out = Vec::new();
-    for i in 0..MAX_STRING as u64 {
-        // SAFETY: module memory; a bad pointer faults, and the child reports it.
-        let b = unsafe { *((addr + i) as *const u8) };
-        if b == 0 {
-            break;
-        }
-        out.push(b);
-    }
-    Some(out)
-}
-
 fn format(fmt: u64, args: &[u64]) -> String {
     let fmt = c_string(fmt).unwrap_or_default();
     let mut it = args.iter().copied();
@@ -125,7 +106,7 @@ unsafe extern "C" fn k_snprintf(buf: u64, size: u64, fmt: u64, a: u64, b: u64, c
 
 unsafe extern "C" fn k_panic(fmt: u64, a: u64, b: u64, c: u64, d: u64, e: u64) -> ! {
     let s = format(fmt, &[a, b, c, d, e]);
-    super::child::panic_exit(&s)
+    panic_exit(&s)
 }
 
 unsafe extern "C" fn k_nothing() {}
@@ -195,7 +176,7 @@ unsafe extern "C" fn k_unlock(lock: u64) {
         *n >= 0
     });
     if !held {
-        super::child::panic_exit(&format!("lock {lock:#x} released but not held"));
+        panic_exit(&format!("lock {lock:#x} released but not held"));
     }
 }
 
@@ -299,7 +280,7 @@ unsafe extern "C" fn k_module_register_init(data: u64) {
     let md = unsafe { &*(data as *const ModuleData) };
     let name = String::from_utf8_lossy(&c_string(md.name as u64).unwrap_or_default()).into_owned();
     let Some(handle) = with(|k| k.alloc(16, 8)) else {
-        super::child::panic_exit("module_register_init: out of kernel memory");
+        panic_exit("module_register_init: out of kernel memory");
     };
     let error = match md.evhand {
         // SAFETY: the module's event handler, by modeventhand_t.
@@ -551,4 +532,9 @@ unsafe extern "C" fn k_runtime_eventhandler_register(
     pri: i32,
 ) -> u64 {
     register_handler(name, func, arg, pri, vimage())
+}
+
+/// Ends the child on a kernel panic, with the console output so far.
+fn panic_exit(message: &str) -> ! {
+    super::child::panic_exit(message, super::kernel::try_console())
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::elf::{self, Object, Rela, STB_LOCAL, STB_WEAK, STT_FUNC};
-use super::kernel::{Kernel, VnetCopy};
+use super::kernel::{Kernel, LoadedFile, VnetCopy};
 use super::layout::{SysctlOid, ENOSPC};
 use super::memory::{self, LowMap, PAGE};
 
@@ -33,18 +33,6 @@ struct Placement {
     addr: u64,
     /// An allocation in the module space of `sets[set]`.
     set: Option<usize>,
-}
-
-/// A loaded file.
-pub struct LoadedFile {
-    pub name: String,
-    pub image: LowMap,
-    /// Defined functions: name, address, size (for calls and faults).
-    pub functions: Vec<(String, u64, u64)>,
-    /// (set index, offset in its module space, size).
-    pub set_allocations: Vec<(usize, u64, u64)>,
-    /// `struct sysinit` addresses of `sysuninit_set`, in the order to run.
-    pub sysuninits: Vec<u64>,
 }
 
 /// A load that linked: the file, and its SYSINITs in the order to run.

@@ -120,3 +120,23 @@ pub fn trampoline(target: u64) -> [u8; TRAMPOLINE_BYTES] {
     t[6..14].copy_from_slice(&target.to_le_bytes());
     t
 }
+
+/// The longest C string read from module memory.
+pub const MAX_STRING: usize = 4096;
+
+/// A C string at `addr` (`None` for NULL), at most [`MAX_STRING`] bytes.
+pub fn c_string(addr: u64) -> Option<Vec<u8>> {
+    if addr == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for i in 0..MAX_STRING as u64 {
+        // SAFETY: module memory; a bad pointer faults, and the child reports it.
+        let b = unsafe { *((addr + i) as *const u8) };
+        if b == 0 {
+            break;
+        }
+        out.push(b);
+    }
+    Some(out)
+}

@@ -17,6 +17,13 @@
 //! * [`matrix`]: the `runs` verdict of the lab's amd64 cells.
 //!
 //! Only x86-64 hosts run modules (the loader executes amd64 code natively).
+//!
+//! Inside, one direction: [`child`] (the process and its channel) is used by
+//! [`kernel`]; the [`kpi`] operates on the kernel; the loader ([`link`])
+//! uses the kernel; [`run`] wires them together.  The kernel never calls
+//! the KPI or the loader.
+//!
+//! Uses: `spec`, `inspect`, `lab` (the `runs` column).
 
 pub mod abi;
 pub mod child;

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
+use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::Spec;
-use crate::variant::{Detect, KernelConfig};
 
 use super::child::{emit, set_fault_table, Event, CURRENT};
 use super::kernel::{self, try_console, with, Kernel, KernelOptions};
@@ -118,7 +118,7 @@ pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prep
 impl Runner<'_> {
     fn boot(&mut self) -> Result<(), String> {
         if !self.booted {
-            let k = Kernel::boot(self.spec, self.options)?;
+            let k = Kernel::boot(self.spec, self.options, kpi::function)?;
             kernel::install(k);
             self.booted = true;
             with(|k| k.enter(0, k.vnet0()))?;

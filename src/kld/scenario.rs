@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::variant::{Detect, KernelConfig, Variant};
+use crate::spec::variant::{Detect, KernelConfig, Variant};
 
 use super::kernel::VnetCopy;
 

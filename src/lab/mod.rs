@@ -4,6 +4,8 @@
 //!
 //! Builds run in parallel and are cached under a hash of everything that
 //! affects them, so that a re-run with nothing changed compiles nothing.
+//!
+//! Uses: `spec`, `gen`, `build`, `inspect`.
 
 mod cache;
 mod expect;
@@ -20,17 +22,17 @@ use serde::Serialize;
 
 pub use expect::{expected_loads, ExpectError, Expectation};
 
-use crate::cflags::Target;
-use crate::classify::{classify, Classification, Layout};
+use crate::build::cflags::Target;
+use crate::build::kmod::{BuildError, ModuleBuild};
+use crate::build::toolchain::{Toolchain, ToolchainError};
+use crate::gen::output::write_outputs;
+use crate::gen::render::render;
+use crate::inspect::classify::{classify, Classification, Layout};
+use crate::inspect::rules::{evaluate, load_rules, Context, Finding, RuleError, Severity};
 use crate::inspect::{inspect_file, InspectError, ObjectInfo};
-use crate::kernel_model::KernelModel;
-use crate::kmod::{BuildError, ModuleBuild};
-use crate::output::write_outputs;
-use crate::render::render;
-use crate::rules::{evaluate, load_rules, Context, Finding, RuleError, Severity};
+use crate::spec::kernel_model::KernelModel;
+use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::Spec;
-use crate::toolchain::{Toolchain, ToolchainError};
-use crate::variant::{KernelConfig, Variant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -280,7 +282,7 @@ fn run_on(
     // that no long one starts last while the other cores sit idle.
     jobs.sort_by_key(|j| {
         std::cmp::Reverse(
-            j.sources.len() + usize::from(crate::kmod::needs_support_file(spec, j.variant)),
+            j.sources.len() + usize::from(crate::build::kmod::needs_support_file(spec, j.variant)),
         )
     });
 

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{Cell, LabReport, Verdict};
-use crate::rules::Severity;
+use crate::inspect::rules::Severity;
 
 /// The JSON document: `{"schema": 1, "cells": [...]}`.
 #[derive(Serialize)]

@@ -10,13 +10,13 @@ use std::process::Command;
 use rayon::prelude::*;
 
 use super::{io, one_line, Check, MutantError, Verdict};
-use crate::cflags::stub_sysroot;
+use crate::build::cflags::stub_sysroot;
+use crate::build::toolchain::Toolchain;
 use crate::inspect::inspect_bytes;
+use crate::inspect::rules::Severity;
 use crate::lab::{self, LabError, LabOptions};
-use crate::rules::Severity;
+use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::Spec;
-use crate::toolchain::Toolchain;
-use crate::variant::{KernelConfig, Variant};
 
 const HYGIENE_C: &str = include_str!("../../mutants/hygiene.c");
 const LAYOUT_C: &str = include_str!("../../mutants/layout.c");

@@ -9,6 +9,8 @@
 //! linker's scenarios) plugs in as one more [`Check`], e.g. a [`FnCheck`].
 //!
 //! `vnetgen-mutants` (`scripts/mutants`) prints the table.
+//!
+//! Uses: every stage before it.
 
 mod checks;
 
@@ -19,8 +21,8 @@ use serde::Deserialize;
 
 pub use checks::{default_checks, CompileCheck, HygieneCheck, LabCheck, LayoutCheck};
 
-use crate::output::write_outputs;
-use crate::render::render;
+use crate::gen::output::write_outputs;
+use crate::gen::render::render;
 use crate::spec::Spec;
 
 /// The operators, embedded.

@@ -1,13 +1,56 @@
 //! The spec: parsing and validation of the TOML that describes the macro
-//! families, into a model that the renderer reads and never second-guesses.
+//! families, into a model that the renderer reads and never second-guesses;
+//! the variants a module is built in ([`variant`]) and what each kind of
+//! kernel exports ([`kernel_model`]).
+//!
+//! Uses: nothing else of the crate.
 
 mod error;
+pub mod kernel_model;
 mod raw;
 mod validate;
+pub mod variant;
+
+use std::path::{Path, PathBuf};
 
 pub use error::{SpecError, SpecErrorCode};
 
-use crate::variant::{BodyVariant, Detect, ModuleFormat};
+/// Why a spec file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadSpecError {
+    #[error("reading spec {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Invalid(#[from] SpecError),
+}
+
+/// Reads and validates a spec file.
+pub fn load_spec(path: &Path) -> Result<Spec, LoadSpecError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadSpecError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Spec::parse(&spec_display_name(path), &text)?)
+}
+
+/// How a spec file is named in banners: relative paths as given, absolute
+/// ones by file name, so the output does not depend on where the tree is.
+pub fn spec_display_name(path: &Path) -> String {
+    if path.is_absolute() {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    } else {
+        path.to_string_lossy().replace('\\', "/")
+    }
+}
+
+use crate::spec::variant::{BodyVariant, Detect, ModuleFormat};
 
 /// The default spec, embedded so that `vnetgen generate` needs no argument.
 pub const DEFAULT_SPEC: &str = include_str!("../../spec/vimage.toml");

@@ -11,7 +11,7 @@ use super::{
     Arch, Bodies, Family, Function, Header, Item, ItemKind, KernelSymbol, MacroForm, OnlyIn, Spec,
     Strategy, Support, SymbolKind, SCHEMA,
 };
-use crate::variant::{Detect, ModuleFormat};
+use crate::spec::variant::{Detect, ModuleFormat};
 
 const C_KEYWORDS: &[&str] = &[
     "auto",

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vnetgen::toolchain::Toolchain;
+use vnetgen::build::toolchain::Toolchain;
 
 /// What goes into the image.
 pub struct KernelSpec<'a> {

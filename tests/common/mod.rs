@@ -7,11 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vnetgen::cflags::{stub_sysroot, Target};
-use vnetgen::kmod::ModuleBuild;
+use vnetgen::build::cflags::{stub_sysroot, Target};
+use vnetgen::build::kmod::ModuleBuild;
+use vnetgen::build::toolchain::Toolchain;
+use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
-use vnetgen::toolchain::Toolchain;
-use vnetgen::variant::{KernelConfig, Variant};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

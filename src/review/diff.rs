@@ -1,17 +1,17 @@
 //! `vnetgen diff`: the macros of a reference header against the generated
 //! one, configuration by configuration, with renames told apart from
-//! functional changes.  The tables and the comparison are [`crate::macros`].
+//! functional changes.  The tables and the comparison are [`crate::review::macros`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cflags::Target;
-use crate::macros::{compare, macro_table, Configuration, MacroDef, MacroDiff, MacroError};
+use crate::build::cflags::Target;
+use crate::build::toolchain::Toolchain;
+use crate::review::macros::{compare, macro_table, Configuration, MacroDef, MacroDiff, MacroError};
+use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::Spec;
-use crate::toolchain::Toolchain;
-use crate::variant::{KernelConfig, Variant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
@@ -159,8 +159,11 @@ pub fn text(report: &DiffReport) -> String {
     let _ = writeln!(out, "--- {}", report.reference);
     let _ = writeln!(out, "+++ {}", report.generated);
     for c in &report.configurations {
-        let name =
-            crate::macros::cell_name(c.variant, c.kernel.unwrap_or(KernelConfig::Vimage), &c.arch);
+        let name = crate::review::macros::cell_name(
+            c.variant,
+            c.kernel.unwrap_or(KernelConfig::Vimage),
+            &c.arch,
+        );
         let _ = writeln!(out, "\n== {name}: {}", c.defines.join(" "));
         let d = &c.diff;
         if d.is_empty() {

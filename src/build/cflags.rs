@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::{Arch, Spec};
-use crate::variant::{KernelConfig, Variant};
 
 /// The stub sysroot of this project: `$VNETGEN_SYSROOT`, or the one in the
 /// source tree vnetgen was built from.

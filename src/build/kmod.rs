@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cflags::{self, Target};
+use crate::build::cflags::{self, Target};
+use crate::build::toolchain::Toolchain;
+use crate::spec::variant::{Detect, ModuleFormat, Variant};
 use crate::spec::{Arch, Spec};
-use crate::toolchain::Toolchain;
-use crate::variant::{Detect, ModuleFormat, Variant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

@@ -22,9 +22,9 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::cflags::{self, Target};
+use crate::build::cflags::{self, Target};
+use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::Spec;
-use crate::variant::{KernelConfig, Variant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MacroError {

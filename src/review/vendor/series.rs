@@ -11,12 +11,12 @@ use rayon::prelude::*;
 
 use super::patch::FileChange;
 use super::VendorError;
-use crate::cflags::Target;
-use crate::macros::{compare, macro_table, Configuration, MacroTable};
-use crate::render::{render_drop_in_with, Overrides};
+use crate::build::cflags::Target;
+use crate::build::toolchain::Toolchain;
+use crate::gen::render::{render_drop_in_with, Overrides};
+use crate::review::macros::{compare, macro_table, Configuration, MacroTable};
+use crate::spec::variant::{BodyVariant, KernelConfig, ModuleFormat, Variant};
 use crate::spec::Spec;
-use crate::toolchain::Toolchain;
-use crate::variant::{BodyVariant, KernelConfig, ModuleFormat, Variant};
 
 /// One patch, before formatting.
 #[derive(Debug, Clone)]

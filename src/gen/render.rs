@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use crate::cformat::{self, Entry};
+use crate::gen::cformat::{self, Entry};
+use crate::gen::stamp::stamp;
+use crate::spec::variant::{BodyVariant, Variant};
 use crate::spec::{Header, Item, ItemKind, MacroForm, Spec};
-use crate::stamp::stamp;
-use crate::variant::{BodyVariant, Variant};
 
 /// One generated file: its path under the output directory and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! `vnetgen inspect`: will this `.ko` load on that kernel?
 //!
-//! For each module: its build (from [`crate::classify`], with the sections,
+//! For each module: its build (from [`crate::inspect::classify`], with the sections,
 //! symbols and relocations that decided it), its VNET and DPCPU variables
 //! and module-space use, the kernel symbols it needs that only one kind of
 //! kernel has, and the prediction for each kernel asked about, from the same
-//! rules ([`crate::rules::evaluate`]) and kernel models
-//! ([`crate::kernel_model`]) as the ABI lab, so the two always agree.
+//! rules ([`crate::inspect::rules::evaluate`]) and kernel models
+//! ([`crate::spec::kernel_model`]) as the ABI lab, so the two always agree.
 //!
 //! With a kernel ELF, the prediction is against that kernel's own symbol
 //! table ([`read_kernel`]): only the section headers, the symbol table and
@@ -28,12 +28,12 @@ use object::read::{ReadCache, ReadRef, StringTable};
 use object::Endianness;
 use serde::Serialize;
 
-use crate::classify::{classify, Classification, Layout};
+use crate::inspect::classify::{classify, Classification, Layout};
+use crate::inspect::rules::{evaluate, load_rules, Context, RuleError, Severity};
 use crate::inspect::{inspect_file, Binding, InspectError, ObjectInfo, ObjectKind, SymbolKind};
-use crate::kernel_model::KernelModel;
-use crate::rules::{evaluate, load_rules, Context, RuleError, Severity};
+use crate::spec::kernel_model::KernelModel;
+use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::Spec;
-use crate::variant::{Detect, KernelConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InspectCmdError {
@@ -348,7 +348,7 @@ pub fn inspect(
 
 fn report_module(
     spec: &Spec,
-    rules: &[crate::rules::Rule],
+    rules: &[crate::inspect::rules::Rule],
     object: &ObjectInfo,
     kernels: &Kernels,
     image: Option<&KernelImage>,

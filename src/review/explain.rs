@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cflags::Target;
-use crate::macros::{parse_dd, Configuration, MacroDef};
-use crate::render::render;
+use crate::build::cflags::Target;
+use crate::build::toolchain::Toolchain;
+use crate::gen::render::render;
+use crate::review::macros::{parse_dd, Configuration, MacroDef};
+use crate::spec::variant::{BodyVariant, KernelConfig, Variant};
 use crate::spec::{ItemKind, Spec};
-use crate::toolchain::Toolchain;
-use crate::variant::{BodyVariant, KernelConfig, Variant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
@@ -160,7 +160,7 @@ pub fn explain(spec: &Spec, request: &ExplainRequest) -> Result<Explanation, Exp
         source,
     })?;
     let files = render(spec).map_err(|e| ExplainError::Setup(e.to_string()))?;
-    crate::output::write_outputs(dir.path(), &files, true)
+    crate::gen::output::write_outputs(dir.path(), &files, true)
         .map_err(|e| ExplainError::Setup(e.to_string()))?;
     let generated = std::path::absolute(dir.path()).map_err(|source| ExplainError::Io {
         path: dir.path().to_path_buf(),
@@ -173,7 +173,7 @@ pub fn explain(spec: &Spec, request: &ExplainRequest) -> Result<Explanation, Exp
     })?;
     let selection = selection_lines(&header_text);
     let include_name = header.strip_prefix("sys/").unwrap_or(header).to_string();
-    let cells = crate::diff::cells(&request.variants, &request.kernels);
+    let cells = crate::review::diff::cells(&request.variants, &request.kernels);
     let results: Vec<Result<CellExpansion, ExplainError>> = cells
         .par_iter()
         .map(|&(variant, kernel)| {
@@ -353,10 +353,11 @@ fn expand(
         let _ = writeln!(tu, "#include \"{}\"", h.display());
     }
     let _ = writeln!(tu, "{BEGIN}\n{invocation}\n{END}");
-    let out = crate::macros::preprocess(config, &tu).map_err(|source| ExplainError::Io {
-        path: config.clang.clone(),
-        source,
-    })?;
+    let out =
+        crate::review::macros::preprocess(config, &tu).map_err(|source| ExplainError::Io {
+            path: config.clang.clone(),
+            source,
+        })?;
     if !out.status.success() {
         return Err(ExplainError::Preprocess {
             cell: config.name.clone(),
@@ -380,7 +381,7 @@ fn expand(
     }
     Ok((
         definition,
-        crate::macros::collapse_whitespace(&lines.join(" ")),
+        crate::review::macros::collapse_whitespace(&lines.join(" ")),
     ))
 }
 
@@ -441,8 +442,11 @@ pub fn text(e: &Explanation) -> String {
     let _ = writeln!(out, "{} on {}", e.invocation, e.arch);
     let mut seen: Vec<(String, String)> = Vec::new();
     for c in &e.cells {
-        let name =
-            crate::macros::cell_name(c.variant, c.kernel.unwrap_or(KernelConfig::Vimage), &e.arch);
+        let name = crate::review::macros::cell_name(
+            c.variant,
+            c.kernel.unwrap_or(KernelConfig::Vimage),
+            &e.arch,
+        );
         let _ = writeln!(out, "\n== {name}");
         let _ = writeln!(out, "defines:  {}", c.defines.join(" "));
         let _ = writeln!(out, "selected: {}: {}", c.selected, c.why);

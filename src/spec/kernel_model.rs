@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::{OnlyIn, Spec};
-use crate::variant::{Detect, KernelConfig};
 
 /// One kind of kernel, as modules meet it.
 #[derive(Debug, Clone)]

@@ -16,13 +16,13 @@ pub use conf_files::{add_standard, ConfFilesError};
 pub use patch::{file_diff, format_patch, patch_file_name, FileChange};
 pub use series::Patch;
 
-use crate::macros::MacroError;
-use crate::output::{write_atomic, OutputError};
-use crate::render::{render, RenderError};
+use crate::build::toolchain::{Toolchain, ToolchainError};
+use crate::gen::output::{write_atomic, OutputError};
+use crate::gen::render::{render, RenderError};
+use crate::gen::stamp::{verify, StampState};
+use crate::review::macros::MacroError;
+use crate::spec::variant::Detect;
 use crate::spec::Spec;
-use crate::stamp::{verify, StampState};
-use crate::toolchain::{Toolchain, ToolchainError};
-use crate::variant::Detect;
 
 /// Where the kernel lists its sources, under the tree.
 const CONF_FILES: &str = "sys/conf/files";

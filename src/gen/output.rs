@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
-use crate::render::OutputFile;
-use crate::stamp::{verify, StampState};
+use crate::gen::render::OutputFile;
+use crate::gen::stamp::{verify, StampState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {

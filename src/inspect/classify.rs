@@ -2,8 +2,8 @@
 //! the evidence that both the rules and `vnetgen inspect` rely on.
 
 use crate::inspect::{Binding, ObjectInfo};
+use crate::spec::variant::Detect;
 use crate::spec::Spec;
-use crate::variant::Detect;
 
 /// How a module keeps its virtualized storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::{Context, Hit};
-use crate::classify::Layout;
+use crate::inspect::classify::Layout;
 use crate::inspect::{Binding, ObjectKind, SymbolKind};
-use crate::kernel_model::KernelModel;
-use crate::variant::KernelConfig;
+use crate::spec::kernel_model::KernelModel;
+use crate::spec::variant::KernelConfig;
 
 pub struct Check {
     pub name: &'static str,

@@ -2,7 +2,7 @@
 //! line, `net/vnet_support.c standard`, once, in sorted place and in the
 //! file's own column layout, and refuses a file of an unexpected shape.
 
-use crate::cformat::visual_width;
+use crate::gen::cformat::visual_width;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfFilesError {

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::classify::Classification;
+use crate::inspect::classify::Classification;
 use crate::inspect::ObjectInfo;
-use crate::kernel_model::KernelModel;
+use crate::spec::kernel_model::KernelModel;
 use crate::spec::{Arch, Spec};
 
 pub use checks::CHECKS;
