@@ -78,6 +78,8 @@ pub struct Spec {
     /// What every kernel exports to modules, whatever its configuration.
     pub kernel_symbols: Vec<String>,
     pub archs: Vec<Arch>,
+    /// The FreeBSD releases served, oldest first.
+    pub releases: Vec<Release>,
     pub headers: Vec<Header>,
     pub families: Vec<Family>,
     pub support: Option<Support>,
@@ -106,6 +108,35 @@ pub struct Arch {
     pub global_set_storage: bool,
     pub cflags: Vec<String>,
     pub ldflags: Vec<String>,
+}
+
+/// How a release's kernel linker fills the instances that exist when a
+/// module loads (the vnets, or the CPUs) with the module's set image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VnetCopyOrder {
+    /// 13.2: the image is copied before relocation, so a statically
+    /// initialised pointer is unrelocated in every copy.
+    BeforeRelocation,
+    /// 15.1: the initial image is saved and copied after relocation
+    /// (`vnet_save_init`).
+    AfterRelocation,
+}
+
+/// A FreeBSD release the generated headers serve.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// `13.2`, `15.1`.
+    pub name: String,
+    /// The reference tree (repository and commit) its facts come from.
+    pub tree: String,
+    /// Its `__FreeBSD_version`.
+    pub freebsd_version: u32,
+    pub vnet_copy: VnetCopyOrder,
+    /// Architectures whose modules keep `_STATIC` set storage global.
+    pub global_set_storage: Vec<String>,
+    /// The word `ldscript.kmod.i386` pads each set with.
+    pub i386_set_pad_value: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +300,36 @@ impl Spec {
 
     pub fn arch(&self, name: &str) -> Option<&Arch> {
         self.archs.iter().find(|a| a.name == name)
+    }
+
+    /// A release by name (`13.2`).
+    pub fn release(&self, name: &str) -> Option<&Release> {
+        self.releases.iter().find(|r| r.name == name)
+    }
+
+    /// The newest release: the default of every `--release`.
+    pub fn newest_release(&self) -> Option<&Release> {
+        self.releases.last()
+    }
+
+    /// A release by name, or the newest without one; an unknown name is an
+    /// error that lists the known ones.
+    pub fn release_or_newest(&self, name: Option<&str>) -> Result<&Release, String> {
+        let names = || {
+            self.releases
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(n) => self
+                .release(n)
+                .ok_or_else(|| format!("unknown release `{n}`; the spec knows: {}", names())),
+            None => self
+                .newest_release()
+                .ok_or_else(|| "the spec describes no release ([[release]])".to_string()),
+        }
     }
 
     /// The C condition under which a module build must keep set storage

@@ -15,6 +15,8 @@ pub struct RawSpec {
     #[serde(default)]
     pub arch: Vec<RawArch>,
     #[serde(default)]
+    pub release: Vec<RawRelease>,
+    #[serde(default)]
     pub header: Vec<RawHeader>,
     #[serde(default)]
     pub family: Vec<RawFamily>,
@@ -98,6 +100,22 @@ pub struct RawArch {
     pub cflags: Vec<String>,
     #[serde(default)]
     pub ldflags: Vec<String>,
+}
+
+/// `[[release]]`: a FreeBSD release the headers serve, and what differs
+/// between releases.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelease {
+    pub name: Spanned<String>,
+    /// The reference tree the release's facts come from.
+    pub tree: String,
+    pub freebsd_version: Spanned<i64>,
+    pub vnet_copy: Spanned<String>,
+    #[serde(default)]
+    pub global_set_storage: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub i386_set_pad_value: i64,
 }
 
 #[derive(Debug, Deserialize)]

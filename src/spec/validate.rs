@@ -8,8 +8,8 @@ use toml::Spanned;
 use super::error::{Locator, SpecError, SpecErrorCode as Code};
 use super::raw::{RawBodies, RawCode, RawMacro, RawRuntime, RawSpec, RawStrategyItem};
 use super::{
-    Arch, Bodies, Family, Function, Header, Item, ItemKind, KernelSymbol, MacroForm, OnlyIn, Spec,
-    Strategy, Support, SymbolKind, SCHEMA,
+    Arch, Bodies, Family, Function, Header, Item, ItemKind, KernelSymbol, MacroForm, OnlyIn,
+    Release, Spec, Strategy, Support, SymbolKind, VnetCopyOrder, SCHEMA,
 };
 use crate::spec::variant::{Detect, ModuleFormat};
 
@@ -243,6 +243,54 @@ impl Validator<'_> {
         }
         archs.sort_by(|a, b| a.name.cmp(&b.name));
 
+        let mut releases = Vec::new();
+        let mut seen = BTreeSet::new();
+        for r in &raw.release {
+            self.unique(&mut seen, &r.name, "release")?;
+            let vnet_copy = self.one_of(
+                &r.vnet_copy,
+                "vnet_copy",
+                &[
+                    ("before-relocation", VnetCopyOrder::BeforeRelocation),
+                    ("after-relocation", VnetCopyOrder::AfterRelocation),
+                ],
+            )?;
+            let freebsd_version = match u32::try_from(*r.freebsd_version.get_ref()) {
+                Ok(v) if (1_000_000..10_000_000).contains(&v) => v,
+                _ => {
+                    return self.err(
+                        r.freebsd_version.span().start,
+                        Code::BadValue,
+                        format!(
+                            "freebsd_version {} is not a __FreeBSD_version (seven digits)",
+                            r.freebsd_version.get_ref()
+                        ),
+                    )
+                }
+            };
+            let mut global = Vec::new();
+            for a in &r.global_set_storage {
+                if !archs.iter().any(|arch| &arch.name == a.get_ref()) {
+                    return self.err(
+                        a.span().start,
+                        Code::UnknownReference,
+                        format!("global_set_storage: no arch `{}`", a.get_ref()),
+                    );
+                }
+                global.push(a.get_ref().clone());
+            }
+            global.sort();
+            releases.push(Release {
+                name: r.name.get_ref().clone(),
+                tree: r.tree.clone(),
+                freebsd_version,
+                vnet_copy,
+                global_set_storage: global,
+                i386_set_pad_value: u32::try_from(r.i386_set_pad_value).unwrap_or(0),
+            });
+        }
+        releases.sort_by_key(|r| r.freebsd_version);
+
         let mut headers = Vec::new();
         let mut seen = BTreeSet::new();
         for h in &raw.header {
@@ -461,6 +509,7 @@ impl Validator<'_> {
             cflags_common: raw.cflags.common.clone(),
             cflags_warnings: raw.cflags.warnings.clone(),
             archs,
+            releases,
             headers,
             families,
             support,
