@@ -52,6 +52,12 @@ enum Command {
     /// each accessor strategy of the spec: instructions per access (from the
     /// disassembly, and executed under callgrind on amd64) and `.text` size.
     Bench(cli::bench::BenchArgs),
+    /// Record what each release's stock headers define (from a FreeBSD
+    /// tree), and hold the generated headers to those facts.
+    Facts {
+        #[command(subcommand)]
+        command: cli::facts::FactsCommand,
+    },
 }
 
 fn run(command: Command) -> Result<i32, vnetgen::Error> {
@@ -66,6 +72,7 @@ fn run(command: Command) -> Result<i32, vnetgen::Error> {
         Command::Diff(args) => cli::diff::run(args),
         Command::Kld { command } => cli::kld::run(command),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Facts { command } => cli::facts::run(command),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod cflags;
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod facts;
 pub mod generate;
 pub mod inspect;
 pub mod kld;

@@ -1,0 +1,140 @@
+//! `vnetgen facts`: record what the stock headers of a FreeBSD release
+//! define, and hold the generated compiled-in variants to it.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use vnetgen::build::toolchain::Toolchain;
+use vnetgen::error::exit;
+use vnetgen::gen::output::write_atomic;
+use vnetgen::review::facts::{self, Difference, FactsError};
+use vnetgen::Error;
+
+use super::{absolute, load, ReportFormat, SPEC_HELP};
+
+#[derive(Subcommand)]
+pub enum FactsCommand {
+    /// Read a FreeBSD source tree's net/vnet.h and sys/pcpu.h and write
+    /// their facts (includes, macro fingerprints) for its release.
+    Extract(ExtractArgs),
+    /// Compare the generated headers with the recorded facts of every
+    /// release: each stock macro missing or changed in the compiled-in
+    /// variants.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ExtractArgs {
+    /// The root of the FreeBSD source tree (the directory holding `sys/`
+    /// and `share/mk`).
+    #[arg(long)]
+    pub tree: PathBuf,
+    /// The release the tree is, by the spec's name (checked against the
+    /// tree's __FreeBSD_version) (default: the newest).
+    #[arg(long)]
+    pub release: Option<String>,
+    /// The facts directory.
+    #[arg(long, default_value = "facts")]
+    pub out: PathBuf,
+    #[arg(long, help = SPEC_HELP)]
+    pub spec: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The facts directory.
+    #[arg(long, default_value = "facts")]
+    pub facts: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    #[arg(long, help = SPEC_HELP)]
+    pub spec: Option<PathBuf>,
+}
+
+fn facts_error(e: FactsError) -> Error {
+    Error::Usage(e.to_string())
+}
+
+pub fn run(command: FactsCommand) -> Result<i32, Error> {
+    let clang = Toolchain::locate()?.clang;
+    match command {
+        FactsCommand::Extract(args) => {
+            let spec = load(args.spec.as_deref())?;
+            let release = spec
+                .release_or_newest(args.release.as_deref())
+                .map_err(Error::Usage)?;
+            let tree = absolute(&args.tree);
+            let out = absolute(&args.out);
+            let all = facts::extract(&spec, release, &tree, &clang).map_err(facts_error)?;
+            for header in &all {
+                let path = facts::facts_file(&out, &header.release, &header.header);
+                let text = facts::to_json(header);
+                if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                    write_atomic(&path, text.as_bytes())?;
+                    println!("wrote     {}", path.display());
+                } else {
+                    println!("unchanged {}", path.display());
+                }
+            }
+            Ok(exit::OK)
+        }
+        FactsCommand::Check(args) => {
+            let spec = load(args.spec.as_deref())?;
+            let differences = check(&spec, &absolute(&args.facts), &clang)?;
+            match args.format {
+                ReportFormat::Text => print!("{}", text(&differences)),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&differences).unwrap_or_default()
+                ),
+            }
+            Ok(if differences.is_empty() {
+                exit::OK
+            } else {
+                exit::DIFFERS
+            })
+        }
+    }
+}
+
+fn check(
+    spec: &vnetgen::spec::Spec,
+    facts_dir: &std::path::Path,
+    clang: &std::path::Path,
+) -> Result<Vec<Difference>, Error> {
+    let files = vnetgen::gen::render::render(spec)?;
+    let mut out = Vec::new();
+    for stock in facts::load_all(facts_dir).map_err(facts_error)? {
+        let path = format!("sys/{}", stock.header);
+        let Some(generated) = files.iter().find(|f| f.path == path) else {
+            return Err(Error::Usage(format!(
+                "the spec generates no {path}, which the facts record"
+            )));
+        };
+        out.extend(
+            facts::compare(spec, &stock, &generated.contents, clang).map_err(facts_error)?,
+        );
+    }
+    Ok(out)
+}
+
+fn text(differences: &[Difference]) -> String {
+    let mut out = String::new();
+    for d in differences {
+        out.push_str(&format!(
+            "{} {}: {} {:?} in {}\n",
+            d.release,
+            d.header,
+            d.name,
+            d.kind,
+            d.configs.join(", ")
+        ));
+    }
+    out.push_str(&format!(
+        "{} differences from the stock headers\n",
+        differences.len()
+    ));
+    out
+}
