@@ -76,6 +76,8 @@ pub enum Error {
     Kld(Box<crate::kld::KldError>),
     #[error(transparent)]
     Bench(Box<crate::bench::BenchError>),
+    #[error(transparent)]
+    Facts(Box<crate::review::facts::FactsError>),
     #[error("{0}")]
     Usage(String),
 }

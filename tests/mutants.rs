@@ -51,7 +51,7 @@ fn a_malformed_operators_file_is_an_error() {
 fn a_subset_of_mutants_is_killed_each_by_the_check_meant_for_it() {
     let wanted = [
         ("M06-lost-continuation-assert", "compile"),
-        ("M08-statement-not-wrapped-list-lock", "hygiene"),
+        ("M08-statement-not-wrapped-assert", "hygiene"),
         ("M26-wrong-struct-offset", "layout"),
         ("M12-strong-vnet0", "lab"),
         ("M10-is-default-vnet-zero", "kld"),

@@ -54,7 +54,10 @@ pub struct CheckArgs {
 }
 
 fn facts_error(e: FactsError) -> Error {
-    Error::Usage(e.to_string())
+    match e {
+        FactsError::Usage(message) => Error::Usage(message),
+        other => Error::Facts(Box::new(other)),
+    }
 }
 
 pub fn run(command: FactsCommand) -> Result<i32, Error> {
@@ -113,9 +116,7 @@ fn check(
                 "the spec generates no {path}, which the facts record"
             )));
         };
-        out.extend(
-            facts::compare(spec, &stock, &generated.contents, clang).map_err(facts_error)?,
-        );
+        out.extend(facts::compare(spec, &stock, &generated.contents, clang).map_err(facts_error)?);
     }
     Ok(out)
 }

@@ -39,7 +39,7 @@ pub struct Vnet {
 }
 
 /// `VNET_MAGIC_N`.
-pub const VNET_MAGIC_N: u32 = 0x3e0d_8f29;
+pub const VNET_MAGIC_N: u32 = 0x5e4a_6f28;
 
 /// `TAILQ_ENTRY(vnet_sysinit)`.
 #[repr(C)]

@@ -272,7 +272,12 @@ pub fn header_facts(
 
 /// Checks that `tree` is a FreeBSD source tree of `release`.
 pub fn check_tree(tree: &Path, release: &Release) -> Result<(), FactsError> {
-    for needed in ["sys/sys/param.h", "sys/net/vnet.h", "sys/sys/pcpu.h", "share/mk"] {
+    for needed in [
+        "sys/sys/param.h",
+        "sys/net/vnet.h",
+        "sys/sys/pcpu.h",
+        "share/mk",
+    ] {
         if !tree.join(needed).exists() {
             return Err(FactsError::NotATree {
                 tree: tree.to_path_buf(),

@@ -199,6 +199,10 @@ pub enum MacroForm {
     Expression,
     Statement,
     Declaration,
+    /// Tokens exactly as written, as FreeBSD's own headers have them: no
+    /// `do { } while (0)` added, and a trailing `;` allowed (`CURVNET_SET`
+    /// declares a variable and ends with one).
+    Verbatim,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -768,7 +768,7 @@ impl Validator<'_> {
             None => None,
             Some(raw) => Some(self.bodies(raw, vars)?),
         };
-        if form != MacroForm::Statement {
+        if !matches!(form, MacroForm::Statement | MacroForm::Verbatim) {
             self.check_no_semicolon(&name, "body", &m.body, &body)?;
             if let (Some(raw), Some(bodies)) = (&m.shared_module, &shared_module) {
                 self.check_no_semicolon(&name, "shared_module", raw, bodies)?;
@@ -838,6 +838,7 @@ impl Validator<'_> {
                     ("expression", MacroForm::Expression),
                     ("statement", MacroForm::Statement),
                     ("declaration", MacroForm::Declaration),
+                    ("verbatim", MacroForm::Verbatim),
                 ],
             ),
         }

@@ -17,9 +17,11 @@ CFLAGS+=	--target=x86_64-unknown-freebsd14.0 -mcmodel=kernel \
 		-mno-red-zone -mno-mmx -mno-sse -msoft-float \
 		-fno-asynchronous-unwind-tables -nostdinc -ffreestanding \
 		-fwrapv -fno-common -fno-builtin -std=gnu99 -O2
-CFLAGS+=	-Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
-		-Wpointer-arith -Wcast-qual -Wredundant-decls -Wnested-externs \
-		-Wundef -Wno-pointer-sign
+# The kernel's warning flags (sys/conf/kern.mk CWARNFLAGS), as errors.
+CFLAGS+=	-Wall -Wredundant-decls -Wnested-externs -Wstrict-prototypes \
+		-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wundef \
+		-Wno-pointer-sign -Wmissing-include-dirs -Wno-unknown-pragmas \
+		-Werror
 CFLAGS+=	-I${KMOD_SYSROOT} -D_KERNEL -DKLD_MODULE
 
 OBJS+=		${SRCS:M*.c:R:S/$/.o/}

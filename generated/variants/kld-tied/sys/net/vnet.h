@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 568a695b1682ced2fb7c0b21b24ba084b73912b481572d4e429970f087239cf8
+ * vnetgen-sha256: 9c1d06173d617e34d048f7c3fe7ac0a03278cf25a3053944e2f10f8db4a0f13a
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -38,7 +38,7 @@ struct vnet {
 	bool			 vnet_shutdown;	/* shutdown in progress */
 } __aligned(CACHE_LINE_SIZE);
 
-#define	VNET_MAGIC_N	0x3e0d8f29
+#define	VNET_MAGIC_N	0x5e4a6f28
 
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
@@ -80,31 +80,24 @@ struct vnet_sysinit {
 	TAILQ_ENTRY(vnet_sysinit) link;
 };
 
-#define	CURVNET_SET(arg_)	CURVNET_SET_QUIET(arg_)
-
 /*
  * A sysctl that reads (and, written to, zeroes) a VNET_PCPUSTAT array.
  */
 #define	SYSCTL_VNET_PCPUSTAT(parent, nbr, name, type, array, desc)	\
 	static int							\
-	array ## _sysctl(SYSCTL_HANDLER_ARGS)				\
+	array##_sysctl(SYSCTL_HANDLER_ARGS)				\
 	{								\
 		type s;							\
-									\
-		(void)oidp;						\
-		(void)arg1;						\
-		(void)arg2;						\
 		CTASSERT((sizeof(type) / sizeof(uint64_t)) ==		\
 		    (sizeof(VNET(array)) / sizeof(counter_u64_t)));	\
-		COUNTER_ARRAY_COPY(VNET(array), &s,			\
-		    sizeof(type) / sizeof(uint64_t));			\
+		COUNTER_ARRAY_COPY(VNET(array), &s, sizeof(type) / sizeof(uint64_t)); \
 		if (req->newptr)					\
 			COUNTER_ARRAY_ZERO(VNET(array),			\
 			    sizeof(type) / sizeof(uint64_t));		\
 		return (SYSCTL_OUT(req, &s, sizeof(type)));		\
 	}								\
 	SYSCTL_PROC(parent, nbr, name,					\
-	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_MPSAFE, \
+	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
 #define	VNET_PCPUSTAT_ADD(type, name, f, v)				\
 	counter_u64_add(VNET(name)[offsetof(type, f) / sizeof(uint64_t)], \
@@ -129,20 +122,20 @@ struct vnet_sysinit {
 	    sizeof(VNET(name)) / sizeof(counter_u64_t))
 #define	VNET_PCPUSTAT_SYSINIT(name)					\
 	static void							\
-	vnet_ ## name ## _init(const void *unused __unused)		\
+	vnet_##name##_init(const void *unused)				\
 	{								\
 		VNET_PCPUSTAT_ALLOC(name, M_WAITOK);			\
 	}								\
-	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _init, NULL)
+	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_INIT_IF,		\
+	    SI_ORDER_FIRST, vnet_ ## name ## _init, NULL)
 #define	VNET_PCPUSTAT_SYSUNINIT(name)					\
 	static void							\
-	vnet_ ## name ## _uninit(const void *unused __unused)		\
+	vnet_##name##_uninit(const void *unused)			\
 	{								\
 		VNET_PCPUSTAT_FREE(name);				\
 	}								\
-	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _uninit, NULL)
+	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_INIT_IF,	\
+	    SI_ORDER_FIRST, vnet_ ## name ## _uninit, NULL)
 
 #ifdef VIMAGE
 /*
@@ -197,39 +190,51 @@ __GLOBL(__stop_set_vnet);
 	static t VNET_NAME(n) __section(VNET_SETNAME) __used
 #endif
 #define	VNET_NAME(n)	vnet_entry_ ## n
-#define	VNET(n)		(*VNET_PTR(n))
+#define	VNET(n)		VNET_VNET(curvnet, n)
 
 /*
  * The hot path: one test of a link-time constant, then the base.
  */
-#define	VNET_PTR(n)		VNET_VNET_PTR(curvnet, n)
+#define	VNET_PTR(n)	VNET_VNET_PTR(curvnet, n)
+
+/*
+ * The bounds of the kernel's own set_vnet (or, in a module, the module's).
+ */
+#define	VNET_START		(uintptr_t)&__start_set_vnet
+#define	VNET_STOP		(uintptr_t)&__stop_set_vnet
 #define	VNET_VNET(vnet, n)	(*VNET_VNET_PTR((vnet), n))
 #define	VNET_VNET_PTR(vnet, n)	_VNET_PTR((vnet)->vnet_data_base, n)
+#define	_VNET(b, n)		(*_VNET_PTR(b, n))
 #define	_VNET_PTR(b, n)							\
-	((__typeof(VNET_NAME(n)) *)((b) + (uintptr_t)&VNET_NAME(n)))
-#define	CRED_TO_VNET(cr)	((cr)->cr_prison->pr_vnet)
-#define	CURVNET_ASSERT_SET() do {					\
+	(__typeof(VNET_NAME(n))*) ((b) + (uintptr_t)&VNET_NAME(n))
+#define	CRED_TO_VNET(cr)	(cr)->cr_prison->pr_vnet
+#define	CURVNET_ASSERT_SET()						\
 	VNET_ASSERT(curvnet != NULL, ("vnet is not set at %s:%d %s()",	\
-	    __FILE__, __LINE__, __func__));				\
-} while (0)
+	    __FILE__, __LINE__, __func__))
 #define	CURVNET_RESTORE()						\
 	VNET_ASSERT(curvnet != NULL && (saved_vnet == NULL ||		\
 	    saved_vnet->vnet_magic_n == VNET_MAGIC_N),			\
 	    ("CURVNET_RESTORE at %s:%d %s() curvnet=%p saved_vnet=%p",	\
 	    __FILE__, __LINE__, __func__, curvnet, saved_vnet));	\
-	curvnet = saved_vnet
+	curvnet = saved_vnet;
+#define	CURVNET_SET(arg)	CURVNET_SET_VERBOSE(arg)
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
  * scope.  The run-time variant checks no magic number: it changed between
  * releases.
  */
-#define	CURVNET_SET_QUIET(arg_)						\
-	VNET_ASSERT((arg_) != NULL && (arg_)->vnet_magic_n == VNET_MAGIC_N, \
+#define	CURVNET_SET_QUIET(arg)						\
+	VNET_ASSERT((arg) != NULL && (arg)->vnet_magic_n == VNET_MAGIC_N, \
 	    ("CURVNET_SET at %s:%d %s() curvnet=%p vnet=%p",		\
-	    __FILE__, __LINE__, __func__, curvnet, (arg_)));		\
+	    __FILE__, __LINE__, __func__, curvnet, (arg)));		\
 	struct vnet *saved_vnet = curvnet;				\
-	curvnet = (arg_)
+	curvnet = arg;
+
+/*
+ * With VNET_DEBUG the kernel logs recursion here; without it, CURVNET_SET_QUIET.
+ */
+#define	CURVNET_SET_VERBOSE(arg)	CURVNET_SET_QUIET(arg)
 
 /*
  * Without VIMAGE there is one network stack, and it is the default one.
@@ -237,10 +242,11 @@ __GLOBL(__stop_set_vnet);
 #define	IS_DEFAULT_VNET(arg_)	((arg_) == vnet0)
 #define	P_TO_VNET(p)		CRED_TO_VNET((p)->p_ucred)
 #define	TD_TO_VNET(td)		CRED_TO_VNET((td)->td_ucred)
-#define	VNET_ASSERT(exp, msg) do {					\
-	if (_VNET_ASSERTS && !(exp))					\
-		panic msg;						\
-} while (0)
+#define	VNET_ASSERT(exp, msg)						\
+	do {								\
+		if (_VNET_ASSERTS && !(exp))				\
+			panic msg;					\
+	} while (0)
 
 /*
  * struct thread always has td_vnet, but only a VIMAGE kernel maintains it.
@@ -263,18 +269,10 @@ extern struct sx vnet_sxlock;
 #define	VNET_FOREACH(arg_)						\
 	LIST_FOREACH((arg_), &vnet_head, vnet_le)
 #define	VNET_ITERATOR_DECL(arg_)	struct vnet *arg_
-#define	VNET_LIST_RLOCK() do {						\
-	sx_slock(&vnet_sxlock);						\
-} while (0)
-#define	VNET_LIST_RLOCK_NOSLEEP() do {					\
-	rw_rlock(&vnet_rwlock);						\
-} while (0)
-#define	VNET_LIST_RUNLOCK() do {					\
-	sx_sunlock(&vnet_sxlock);					\
-} while (0)
-#define	VNET_LIST_RUNLOCK_NOSLEEP() do {				\
-	rw_runlock(&vnet_rwlock);					\
-} while (0)
+#define	VNET_LIST_RLOCK()		sx_slock(&vnet_sxlock)
+#define	VNET_LIST_RLOCK_NOSLEEP()	rw_rlock(&vnet_rwlock)
+#define	VNET_LIST_RUNLOCK()		sx_sunlock(&vnet_sxlock)
+#define	VNET_LIST_RUNLOCK_NOSLEEP()	rw_runlock(&vnet_rwlock)
 
 /*
  * The run-time variant's shims choose, at load time, between the kernel's
@@ -293,10 +291,10 @@ void	vnet_deregister_sysuninit(void *arg);
 	CTASSERT((subsystem_) > SI_SUB_VNET &&				\
 	    (subsystem_) <= SI_SUB_VNET_DONE);				\
 	static struct vnet_sysinit ident ## _vnet_init = {		\
-		.subsystem = (subsystem_),				\
-		.order = (order_),					\
-		.func = (sysinit_cfunc_t)(sysinit_nfunc_t)(func_),	\
-		.arg = (arg_),						\
+		subsystem_,						\
+		order_,							\
+		(sysinit_cfunc_t)(sysinit_nfunc_t)func_,		\
+		(arg_)							\
 	};								\
 	SYSINIT(vnet_init_ ## ident, subsystem_, order_,		\
 	    vnet_register_sysinit, &ident ## _vnet_init);		\
@@ -310,10 +308,10 @@ void	vnet_deregister_sysuninit(void *arg);
 	CTASSERT((subsystem_) > SI_SUB_VNET &&				\
 	    (subsystem_) <= SI_SUB_VNET_DONE);				\
 	static struct vnet_sysinit ident ## _vnet_uninit = {		\
-		.subsystem = (subsystem_),				\
-		.order = (order_),					\
-		.func = (sysinit_cfunc_t)(sysinit_nfunc_t)(func_),	\
-		.arg = (arg_),						\
+		subsystem_,						\
+		order_,							\
+		(sysinit_cfunc_t)(sysinit_nfunc_t)func_,		\
+		(arg_)							\
 	};								\
 	SYSINIT(vnet_uninit_ ## ident, subsystem_, order_,		\
 	    vnet_register_sysuninit, &ident ## _vnet_uninit);		\
@@ -359,43 +357,56 @@ void	vnet_sysuninit(void);
  * constructors plain SYSINITs.
  */
 
-#define	VNET_ACTIVE()						0
-#define	VNET_DECLARE(t, n)					extern t n
+#define	VNET_ACTIVE()							\
+	0
+#define	VNET_DECLARE(t, n)						\
+	extern t n
 #define	VNET_DEFINE(t, n)						\
 	struct _hack; t n
-#define	VNET_DEFINE_STATIC(t, n)				static t n
-#define	VNET_NAME(n)						n
-#define	VNET(n)							(n)
-#define	VNET_PTR(n)						(&(n))
-#define	VNET_VNET(vnet, n)					(n)
-#define	VNET_VNET_PTR(vnet, n)					(&(n))
-#define	CRED_TO_VNET(cr)					NULL
-#define	CURVNET_ASSERT_SET()					do { } while (0)
+#define	VNET_DEFINE_STATIC(t, n)					\
+	static t n
+#define	VNET_NAME(n)							\
+	n
+#define	VNET(n)								\
+	(n)
+#define	VNET_PTR(n)							\
+	(&(n))
+#define	VNET_VNET(vnet, n)						\
+	(n)
+#define	VNET_VNET_PTR(vnet, n)						\
+	(&(n))
+#define	_VNET_PTR(b, n)							\
+	&VNET_NAME(n)
+#define	CRED_TO_VNET(cr)						\
+	NULL
+#define	CURVNET_ASSERT_SET()
 #define	CURVNET_RESTORE()
-#define	CURVNET_SET_QUIET(arg_)
-#define	IS_DEFAULT_VNET(arg_)					1
-#define	P_TO_VNET(p)						NULL
-#define	TD_TO_VNET(td)						NULL
-#define	VNET_ASSERT(exp, msg)					do { } while (0)
-#define	curvnet							NULL
-#define	VNET_FOREACH(arg_)
+#define	CURVNET_SET(arg)
+#define	CURVNET_SET_QUIET(arg)
+#define	IS_DEFAULT_VNET(arg_)						\
+	1
+#define	P_TO_VNET(p)							\
+	NULL
+#define	TD_TO_VNET(td)							\
+	NULL
+#define	VNET_ASSERT(exp, msg)
+#define	curvnet								\
+	NULL
+#define	VNET_FOREACH(arg_)						\
+	for (int _vn = 0; _vn == 0; _vn++)
 #define	VNET_ITERATOR_DECL(arg_)
-#define	VNET_LIST_RLOCK()					do { } while (0)
-#define	VNET_LIST_RLOCK_NOSLEEP()				do { } while (0)
-#define	VNET_LIST_RUNLOCK()					do { } while (0)
-#define	VNET_LIST_RUNLOCK_NOSLEEP()				do { } while (0)
+#define	VNET_LIST_RLOCK()
+#define	VNET_LIST_RLOCK_NOSLEEP()
+#define	VNET_LIST_RUNLOCK()
+#define	VNET_LIST_RUNLOCK_NOSLEEP()
 #define	VNET_SYSINIT(ident, subsystem_, order_, func_, arg_)		\
 	SYSINIT(ident, subsystem_, order_, func_, arg_)
 #define	VNET_SYSUNINIT(ident, subsystem_, order_, func_, arg_)		\
 	SYSUNINIT(ident, subsystem_, order_, func_, arg_)
 #define	VNET_GLOBAL_EVENTHANDLER_REGISTER(name, func_, arg_, priority)	\
-	do {								\
-		eventhandler_register(NULL, #name, func_, arg_, priority); \
-	} while (0)
+	eventhandler_register(NULL, #name, func_, arg_, priority)
 #define	VNET_GLOBAL_EVENTHANDLER_REGISTER_TAG(tag, name, func_, arg_, priority) \
-	do {								\
-		(tag) = eventhandler_register(NULL, #name, func_, arg_, priority); \
-	} while (0)
+	(tag) = eventhandler_register(NULL, #name, func_, arg_, priority)
 
 #endif /* VIMAGE */
 

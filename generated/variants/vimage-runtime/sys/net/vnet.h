@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 8dbe8e263e36719bb7e3b7fa3c7fa5de5d424e495ce8e95068d9db9bccd2b5aa
+ * vnetgen-sha256: 3df522faa1062c58fc094fefa17343f4e931b530c98de2e09d375aebba35d8b2
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -38,7 +38,7 @@ struct vnet {
 	bool			 vnet_shutdown;	/* shutdown in progress */
 } __aligned(CACHE_LINE_SIZE);
 
-#define	VNET_MAGIC_N	0x3e0d8f29
+#define	VNET_MAGIC_N	0x5e4a6f28
 
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
@@ -140,10 +140,17 @@ __asm__(".weak __stop_set_vnet");
 #define	VNET_PTR(n)							\
 	(VNET_ACTIVE() ? _VNET_PTR(curthread->td_vnet->vnet_data_base, n) : \
 	    _VNET_PLAIN_PTR(n))
+
+/*
+ * The bounds of the kernel's own set_vnet (or, in a module, the module's).
+ */
+#define	VNET_START		(uintptr_t)&__start_set_vnet
+#define	VNET_STOP		(uintptr_t)&__stop_set_vnet
 #define	VNET_VNET(vnet, n)	(*VNET_VNET_PTR((vnet), n))
 #define	VNET_VNET_PTR(vnet, n)						\
 	(VNET_ACTIVE() ? _VNET_PTR((vnet)->vnet_data_base, n) :		\
 	    _VNET_PLAIN_PTR(n))
+#define	_VNET(b, n)		(*_VNET_PTR(b, n))
 
 /*
  * Without VIMAGE a module's own variable is its vnet_entry_n, a kernel
@@ -155,30 +162,34 @@ __asm__(".weak __stop_set_vnet");
 	((__typeof(VNET_NAME(n)) *)((b) + (uintptr_t)&VNET_NAME(n)))
 #define	CRED_TO_VNET(cr)						\
 	(VNET_ACTIVE() ? (cr)->cr_prison->pr_vnet : NULL)
-#define	CURVNET_ASSERT_SET() do {					\
+#define	CURVNET_ASSERT_SET()						\
 	VNET_ASSERT(curvnet != NULL, ("vnet is not set at %s:%d %s()",	\
-	    __FILE__, __LINE__, __func__));				\
-} while (0)
+	    __FILE__, __LINE__, __func__))
 #define	CURVNET_RESTORE()						\
 	VNET_ASSERT(curvnet != NULL,					\
 	    ("CURVNET_RESTORE at %s:%d %s() curvnet=%p saved_vnet=%p",	\
 	    __FILE__, __LINE__, __func__, curvnet, saved_vnet));	\
 	if (VNET_ACTIVE())						\
-		curthread->td_vnet = saved_vnet
-#define	CURVNET_SET(arg_)	CURVNET_SET_QUIET(arg_)
+		curthread->td_vnet = saved_vnet;
+#define	CURVNET_SET(arg)	CURVNET_SET_VERBOSE(arg)
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
  * scope.  The run-time variant checks no magic number: it changed between
  * releases.
  */
-#define	CURVNET_SET_QUIET(arg_)						\
-	VNET_ASSERT((arg_) != NULL,					\
+#define	CURVNET_SET_QUIET(arg)						\
+	VNET_ASSERT((arg) != NULL,					\
 	    ("CURVNET_SET at %s:%d %s() curvnet=%p vnet=%p",		\
-	    __FILE__, __LINE__, __func__, curvnet, (arg_)));		\
+	    __FILE__, __LINE__, __func__, curvnet, (arg)));		\
 	struct vnet *saved_vnet = curvnet;				\
 	if (VNET_ACTIVE())						\
-		curthread->td_vnet = (arg_)
+		curthread->td_vnet = (arg);
+
+/*
+ * With VNET_DEBUG the kernel logs recursion here; without it, CURVNET_SET_QUIET.
+ */
+#define	CURVNET_SET_VERBOSE(arg)	CURVNET_SET_QUIET(arg)
 
 /*
  * Without VIMAGE there is one network stack, and it is the default one.
@@ -186,10 +197,11 @@ __asm__(".weak __stop_set_vnet");
 #define	IS_DEFAULT_VNET(arg_)	(!VNET_ACTIVE() || (arg_) == vnet0)
 #define	P_TO_VNET(p)		CRED_TO_VNET((p)->p_ucred)
 #define	TD_TO_VNET(td)		CRED_TO_VNET((td)->td_ucred)
-#define	VNET_ASSERT(exp, msg) do {					\
-	if (_VNET_ASSERTS && VNET_ACTIVE() && !(exp))			\
-		panic msg;						\
-} while (0)
+#define	VNET_ASSERT(exp, msg)						\
+	do {								\
+		if (_VNET_ASSERTS && VNET_ACTIVE() && !(exp))		\
+			panic msg;					\
+	} while (0)
 
 /*
  * struct thread always has td_vnet, but only a VIMAGE kernel maintains it.
@@ -216,22 +228,14 @@ extern struct sx vnet_sxlock __weak_symbol;
 	    (arg_) = VNET_ACTIVE() ? LIST_NEXT((arg_), vnet_le) : NULL,	\
 	    _vnet_once = 0)
 #define	VNET_ITERATOR_DECL(arg_)	struct vnet *arg_
-#define	VNET_LIST_RLOCK() do {						\
-	if (VNET_ACTIVE())						\
-		sx_slock(&vnet_sxlock);					\
-} while (0)
-#define	VNET_LIST_RLOCK_NOSLEEP() do {					\
-	if (VNET_ACTIVE())						\
-		rw_rlock(&vnet_rwlock);					\
-} while (0)
-#define	VNET_LIST_RUNLOCK() do {					\
-	if (VNET_ACTIVE())						\
-		sx_sunlock(&vnet_sxlock);				\
-} while (0)
-#define	VNET_LIST_RUNLOCK_NOSLEEP() do {				\
-	if (VNET_ACTIVE())						\
-		rw_runlock(&vnet_rwlock);				\
-} while (0)
+#define	VNET_LIST_RLOCK()						\
+	(VNET_ACTIVE() ? (void)sx_slock(&vnet_sxlock) : (void)0)
+#define	VNET_LIST_RLOCK_NOSLEEP()					\
+	(VNET_ACTIVE() ? (void)rw_rlock(&vnet_rwlock) : (void)0)
+#define	VNET_LIST_RUNLOCK()						\
+	(VNET_ACTIVE() ? (void)sx_sunlock(&vnet_sxlock) : (void)0)
+#define	VNET_LIST_RUNLOCK_NOSLEEP()					\
+	(VNET_ACTIVE() ? (void)rw_runlock(&vnet_rwlock) : (void)0)
 
 /*
  * The run-time variant's shims choose, at load time, between the kernel's
@@ -321,7 +325,7 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 		return (SYSCTL_OUT(req, &s, sizeof(type)));		\
 	}								\
 	SYSCTL_PROC(parent, nbr, name,					\
-	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_MPSAFE, \
+	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
 #define	VNET_PCPUSTAT_ADD(type, name, f, v)				\
 	counter_u64_add(VNET(name)[offsetof(type, f) / sizeof(uint64_t)], \
@@ -350,16 +354,16 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 	{								\
 		VNET_PCPUSTAT_ALLOC(name, M_WAITOK);			\
 	}								\
-	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _init, NULL)
+	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_INIT_IF,		\
+	    SI_ORDER_FIRST, vnet_ ## name ## _init, NULL)
 #define	VNET_PCPUSTAT_SYSUNINIT(name)					\
 	static void							\
 	vnet_ ## name ## _uninit(const void *unused __unused)		\
 	{								\
 		VNET_PCPUSTAT_FREE(name);				\
 	}								\
-	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _uninit, NULL)
+	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_INIT_IF,	\
+	    SI_ORDER_FIRST, vnet_ ## name ## _uninit, NULL)
 
 #endif /* _KERNEL */
 

@@ -1,0 +1,147 @@
+//! The generated compiled-in headers against the recorded facts of the
+//! stock FreeBSD 13.2 and 15.1 headers (`facts/`), with no FreeBSD tree.
+//!
+//! `facts/differences.json` is the ledger of every difference still left
+//! (what `vnetgen facts check --format json` prints): a new difference, a
+//! regression, fails here, and so does a fixed one until the ledger says so.
+
+mod common;
+
+use std::process::Command;
+
+fn facts_check() -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["facts", "check", "--format", "json", "--facts"])
+        .arg(common::repo().join("facts"))
+        .output()
+        .expect("run vnetgen facts check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "facts check printed no JSON ({e}):\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+fn differences_of(doc: &serde_json::Value, release: &str, header: &str) -> Vec<String> {
+    doc.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|d| d["release"] == release && d["header"] == header)
+        .filter_map(|d| d["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_differences_are_exactly_the_ledger() {
+    common::toolchain();
+    let (code, doc) = facts_check();
+    let ledger: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("facts/differences.json"))
+            .expect("read facts/differences.json"),
+    )
+    .expect("facts/differences.json is JSON");
+    assert_eq!(
+        doc,
+        ledger,
+        "the generated headers no longer differ from the stock ones as facts/differences.json says; \
+         if that is a fix, run `vnetgen facts check --format json > facts/differences.json`"
+    );
+    assert_eq!(
+        code,
+        if ledger.as_array().is_some_and(Vec::is_empty) {
+            0
+        } else {
+            4
+        }
+    );
+}
+
+/// The defects found against the real trees, each a macro that must now
+/// mean what the stock header means, in every configuration of both releases.
+#[test]
+fn fixed_facts_stay_fixed() {
+    common::toolchain();
+    let (_, doc) = facts_check();
+    for release in ["13.2", "15.1"] {
+        let vnet = differences_of(&doc, release, "net/vnet.h");
+        for name in [
+            // 0x5e4a6f28 in both releases, not an old release's value.
+            "VNET_MAGIC_N",
+            // SI_SUB_INIT_IF, SI_ORDER_FIRST; CTLFLAG_NEEDGIANT.
+            "VNET_PCPUSTAT_SYSINIT",
+            "VNET_PCPUSTAT_SYSUNINIT",
+            "SYSCTL_VNET_PCPUSTAT",
+            // Macros that were missing.
+            "CURVNET_SET_VERBOSE",
+            "VNET_START",
+            "VNET_STOP",
+            "_VNET",
+            // The trailing `;` and FreeBSD's expression forms.
+            "CURVNET_SET",
+            "CURVNET_SET_QUIET",
+            "CURVNET_RESTORE",
+            "VNET_LIST_RLOCK",
+            "VNET_LIST_RUNLOCK",
+            "VNET_LIST_RLOCK_NOSLEEP",
+            "VNET_LIST_RUNLOCK_NOSLEEP",
+            "VNET_GLOBAL_EVENTHANDLER_REGISTER",
+            "VNET_GLOBAL_EVENTHANDLER_REGISTER_TAG",
+            "VNET_SYSINIT",
+            "VNET_SYSUNINIT",
+            "VNET",
+            "_VNET_PTR",
+            "CRED_TO_VNET",
+        ] {
+            assert!(
+                !vnet.contains(&name.to_string()),
+                "{release} net/vnet.h: {name} differs from the stock header again"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_tree_that_is_not_freebsd_is_refused_with_nothing_written() {
+    common::toolchain();
+    let work = tempfile::tempdir().expect("temporary directory");
+    let tree = work.path().join("tree");
+    std::fs::create_dir_all(tree.join("sys/sys")).expect("mkdir");
+    std::fs::write(
+        tree.join("sys/sys/param.h"),
+        "#define __FreeBSD_version 1302001\n",
+    )
+    .expect("write");
+    let out_dir = work.path().join("facts");
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["facts", "extract", "--release", "13.2", "--tree"])
+        .arg(&tree)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("run vnetgen facts extract");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: not a FreeBSD source tree: sys/net/vnet.h is missing",
+            tree.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "nothing may be written");
+
+    let unknown = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["facts", "extract", "--release", "9.9", "--tree"])
+        .arg(&tree)
+        .output()
+        .expect("run vnetgen facts extract");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown release `9.9`; the spec knows: 13.2, 15.1"),
+        "{stderr}"
+    );
+}
