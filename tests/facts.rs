@@ -145,3 +145,108 @@ fn a_tree_that_is_not_freebsd_is_refused_with_nothing_written() {
         "{stderr}"
     );
 }
+
+/// The recorded symbol tables are real kernels': VIMAGE ones export vnet0
+/// and the vnet(9) functions the old hand-written model lacked, and
+/// neither kind exports what only VNET_DEBUG or armv7 kernels have.
+#[test]
+fn recorded_kernels_are_the_real_ones() {
+    use vnetgen::spec::kernel_model::recorded;
+    use vnetgen::spec::variant::KernelConfig;
+    for (release, arch) in [("13.2", "amd64"), ("13.2", "i386"), ("15.1", "amd64")] {
+        let vimage = recorded::symbols(release, arch, KernelConfig::Vimage)
+            .unwrap_or_else(|| panic!("no recorded {release} {arch} VIMAGE kernel"));
+        let novimage = recorded::symbols(release, arch, KernelConfig::Novimage)
+            .unwrap_or_else(|| panic!("no recorded {release} {arch} non-VIMAGE kernel"));
+        for s in [
+            "vnet0",
+            "vnet_alloc",
+            "vnet_destroy",
+            "vnet_entry_ip_defttl",
+        ] {
+            assert!(vimage.contains(s), "{release} {arch} VIMAGE: {s}");
+            assert!(!novimage.contains(s), "{release} {arch} non-VIMAGE: {s}");
+        }
+        for s in ["m_freem", "copyin", "printf"] {
+            assert!(
+                vimage.contains(s) && novimage.contains(s),
+                "{release} {arch}: {s}"
+            );
+        }
+        assert!(
+            novimage.contains("ip_defttl"),
+            "{release} {arch}: ip_defttl"
+        );
+        for s in ["pcpup", "vnet_log_recursion"] {
+            assert!(
+                !vimage.contains(s) && !novimage.contains(s),
+                "{release} {arch}: {s}"
+            );
+        }
+    }
+}
+
+/// `inspect` predicts against the recorded kernels: a module that calls
+/// the kernel's m_freem loads on both (the spec's model never had it), and
+/// one that calls a function no kernel has fails, naming it.
+#[test]
+fn inspect_uses_the_recorded_kernels() {
+    let toolchain = common::toolchain();
+    let work = tempfile::tempdir().expect("temporary directory");
+    let build = |name: &str, call: &str| {
+        let source = work.path().join(format!("{name}.c"));
+        std::fs::write(
+            &source,
+            format!("void {call}(void *);\nvoid use_it(void *p);\nvoid use_it(void *p) {{ {call}(p); }}\n"),
+        )
+        .expect("write");
+        let object = work.path().join(format!("{name}.o"));
+        let module = work.path().join(format!("{name}.ko"));
+        let ok = Command::new(&toolchain.clang)
+            .args([
+                "--target=x86_64-unknown-freebsd15.1",
+                "-ffreestanding",
+                "-mcmodel=kernel",
+                "-O2",
+                "-c",
+            ])
+            .arg(&source)
+            .arg("-o")
+            .arg(&object)
+            .status()
+            .expect("clang")
+            .success();
+        assert!(ok, "clang");
+        let ok = Command::new(&toolchain.lld)
+            .args(["-r", "-o"])
+            .arg(&module)
+            .arg(&object)
+            .status()
+            .expect("ld.lld")
+            .success();
+        assert!(ok, "ld.lld");
+        module
+    };
+    let good = build("uses_mbufs", "m_freem");
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .arg("inspect")
+        .arg(&good)
+        .output()
+        .expect("inspect");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("on a vimage kernel: loads") && text.contains("on a novimage kernel: loads"),
+        "{text}"
+    );
+
+    let bad = build("uses_nothing_real", "no_such_kernel_function");
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["inspect", "--release", "13.2"])
+        .arg(&bad)
+        .output()
+        .expect("inspect");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("no_such_kernel_function"), "{text}");
+}

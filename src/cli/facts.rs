@@ -22,6 +22,23 @@ pub enum FactsCommand {
     /// release: each stock macro missing or changed in the compiled-in
     /// variants.
     Check(CheckArgs),
+    /// Record the symbols real kernels export to modules, from a directory
+    /// of kernels laid out as `<release>/<arch>/<CONFIG>/kernel`, into
+    /// `facts/kernels/<release>/<arch>/{vimage,novimage}.txt`, which
+    /// `vnetgen inspect` uses.
+    KernelSymbols(KernelSymbolsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct KernelSymbolsArgs {
+    /// The directory of kernels (`<release>/<arch>/<CONFIG>/kernel`).
+    #[arg(long)]
+    pub kernels: PathBuf,
+    /// The facts directory.
+    #[arg(long, default_value = "facts")]
+    pub out: PathBuf,
+    #[arg(long, help = SPEC_HELP)]
+    pub spec: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -83,6 +100,7 @@ pub fn run(command: FactsCommand) -> Result<i32, Error> {
             }
             Ok(exit::OK)
         }
+        FactsCommand::KernelSymbols(args) => kernel_symbols(&args),
         FactsCommand::Check(args) => {
             let spec = load(args.spec.as_deref())?;
             let differences = check(&spec, &absolute(&args.facts), &clang)?;
@@ -138,4 +156,90 @@ fn text(differences: &[Difference]) -> String {
         differences.len()
     ));
     out
+}
+
+/// The kernels of a directory: (release, arch, kernel path), the releases
+/// and architectures the spec knows, in a fixed order.
+fn kernels_in(
+    spec: &vnetgen::spec::Spec,
+    dir: &std::path::Path,
+) -> Result<Vec<(String, String, PathBuf)>, Error> {
+    let mut out = Vec::new();
+    let list = |d: &std::path::Path| -> Result<Vec<PathBuf>, Error> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map_err(|source| {
+                Error::Facts(Box::new(FactsError::Io {
+                    path: d.to_path_buf(),
+                    source,
+                }))
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    for release_dir in list(dir)? {
+        let release = release_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        let Some(release) = release.filter(|r| spec.release(r).is_some()) else {
+            continue;
+        };
+        for arch_dir in list(&release_dir)? {
+            let arch = arch_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let Some(arch) = arch.filter(|a| spec.arch(a).is_some()) else {
+                continue;
+            };
+            for config_dir in list(&arch_dir)? {
+                let kernel = config_dir.join("kernel");
+                if kernel.is_file() {
+                    out.push((release.clone(), arch.clone(), kernel));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no kernels there (expected <release>/<arch>/<CONFIG>/kernel for a release and arch the spec knows)",
+            dir.display()
+        )));
+    }
+    Ok(out)
+}
+
+fn kernel_symbols(args: &KernelSymbolsArgs) -> Result<i32, Error> {
+    let spec = load(args.spec.as_deref())?;
+    let out = absolute(&args.out);
+    let mut written = std::collections::BTreeSet::new();
+    for (release, arch, kernel) in kernels_in(&spec, &absolute(&args.kernels))? {
+        let (names, vimage) = facts::kernel_symbols(&kernel).map_err(facts_error)?;
+        // One file per kind of kernel: an INVARIANTS kernel is a VIMAGE
+        // one, and the plain VIMAGE kernel is the one recorded.
+        let config = if vimage { "vimage" } else { "novimage" };
+        let plain = kernel
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "VIMAGE" || n == "NOVIMAGE");
+        if !plain || !written.insert((release.clone(), arch.clone(), config)) {
+            continue;
+        }
+        let sha = facts::file_sha256(&kernel).map_err(facts_error)?;
+        let text = facts::kernel_symbols_text(&release, &arch, vimage, &sha, &names);
+        let path = out
+            .join("kernels")
+            .join(&release)
+            .join(&arch)
+            .join(format!("{config}.txt"));
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            write_atomic(&path, text.as_bytes())?;
+            println!("wrote     {} ({} symbols)", path.display(), names.len());
+        } else {
+            println!("unchanged {}", path.display());
+        }
+    }
+    Ok(exit::OK)
 }

@@ -25,6 +25,11 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
+    /// The release whose kernels to predict for: their recorded symbol
+    /// tables where the module's architecture has one (facts/kernels/),
+    /// the spec's models otherwise (default: the newest).
+    #[arg(long, conflicts_with = "kernel")]
+    pub release: Option<String>,
     #[arg(long, help = SPEC_HELP)]
     pub spec: Option<PathBuf>,
 }
@@ -33,8 +38,14 @@ pub fn run(args: InspectArgs) -> Result<i32, Error> {
     let loaded = load(args.spec.as_deref())?;
     let kernels = match (args.kernel, args.kernel_config) {
         (Some(path), _) => predict::Kernels::Elf(path),
-        (None, Some(k)) => predict::Kernels::Models(vec![k.into()]),
-        (None, None) => predict::Kernels::Models(KernelConfig::ALL.to_vec()),
+        (None, configs) => predict::Kernels::Recorded {
+            release: loaded
+                .release_or_newest(args.release.as_deref())
+                .map_err(Error::Usage)?
+                .name
+                .clone(),
+            configs: configs.map_or_else(|| KernelConfig::ALL.to_vec(), |k| vec![k.into()]),
+        },
     };
     let report = predict::inspect(&loaded, &args.files, &kernels)?;
     match args.format {

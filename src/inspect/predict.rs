@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::inspect::classify::{classify, Classification, Layout};
 use crate::inspect::rules::{evaluate, load_rules, Context, RuleError, Severity};
 use crate::inspect::{inspect_file, Binding, InspectError, ObjectInfo, ObjectKind, SymbolKind};
-use crate::spec::kernel_model::KernelModel;
+use crate::spec::kernel_model::{recorded, KernelModel};
 use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::Spec;
 
@@ -53,6 +53,13 @@ pub enum InspectCmdError {
 pub enum Kernels {
     /// Kernels of these configurations, modelled from the spec.
     Models(Vec<KernelConfig>),
+    /// Kernels of these configurations of a release: the symbol tables of
+    /// real kernels recorded in `facts/kernels/` where the module's
+    /// architecture has one, the spec's model otherwise.
+    Recorded {
+        release: String,
+        configs: Vec<KernelConfig>,
+    },
     /// A kernel image: its own symbol table decides.
     Elf(PathBuf),
 }
@@ -327,7 +334,7 @@ pub fn inspect(
             }
             Some(read_kernel(path, &wanted)?)
         }
-        Kernels::Models(_) => None,
+        Kernels::Models(_) | Kernels::Recorded { .. } => None,
     };
     let mut modules = Vec::new();
     for object in &objects {
@@ -409,6 +416,15 @@ fn report_module(
         (Kernels::Models(configs), _) => {
             for &config in configs {
                 loads.insert(config, predict(&KernelModel::new(spec, config, detect)));
+            }
+        }
+        (Kernels::Recorded { release, configs }, _) => {
+            for &config in configs {
+                let mut model = KernelModel::new(spec, config, detect);
+                if let Some(symbols) = recorded::symbols(release, object.arch, config) {
+                    model.symbols = symbols;
+                }
+                loads.insert(config, predict(&model));
             }
         }
         (Kernels::Elf(_), None) => {}

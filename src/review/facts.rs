@@ -476,3 +476,63 @@ mod tests {
         );
     }
 }
+
+/// The symbols a kernel image exports to modules: the defined global and
+/// weak symbols of its `.dynsym`, which the kernel linker resolves a
+/// module's references against; and whether it is a VIMAGE kernel (it
+/// defines `vnet0`).
+pub fn kernel_symbols(path: &Path) -> Result<(Vec<String>, bool), FactsError> {
+    use object::{Object, ObjectSymbol};
+    let data = std::fs::read(path).map_err(io(path))?;
+    let bad = |message: String| FactsError::BadFacts {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = object::File::parse(&*data).map_err(|e| bad(format!("not an ELF kernel: {e}")))?;
+    if file.kind() != object::ObjectKind::Executable && file.kind() != object::ObjectKind::Dynamic {
+        return Err(bad("not a kernel image (ET_EXEC or ET_DYN)".to_string()));
+    }
+    let mut names: Vec<String> = file
+        .dynamic_symbols()
+        .filter(|s| !s.is_undefined() && (s.is_global() || s.is_weak()))
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(bad("no .dynsym: not a FreeBSD kernel".to_string()));
+    }
+    names.sort();
+    names.dedup();
+    let vimage = names.binary_search_by(|n| n.as_str().cmp("vnet0")).is_ok();
+    Ok((names, vimage))
+}
+
+/// The text of a recorded kernel symbol file.
+pub fn kernel_symbols_text(
+    release: &str,
+    arch: &str,
+    vimage: bool,
+    kernel_sha256: &str,
+    names: &[String],
+) -> String {
+    let mut text = format!(
+        "# The symbols a FreeBSD {release} {arch} kernel {} VIMAGE exports to modules:\n\
+         # the defined symbols of its .dynsym.  Recorded by `vnetgen facts kernel-symbols`\n\
+         # from the kernel with sha256 {kernel_sha256}.\n",
+        if vimage { "with" } else { "without" }
+    );
+    for n in names {
+        text.push_str(n);
+        text.push('\n');
+    }
+    text
+}
+
+/// SHA-256 of a file, in hex.
+pub fn file_sha256(path: &Path) -> Result<String, FactsError> {
+    let data = std::fs::read(path).map_err(io(path))?;
+    Ok(Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

@@ -110,3 +110,32 @@ mod tests {
         );
     }
 }
+
+/// Symbol tables of real kernels, recorded by `vnetgen facts
+/// kernel-symbols` into `facts/kernels/` and embedded at build time.
+pub mod recorded {
+    use std::collections::BTreeSet;
+
+    use crate::spec::variant::KernelConfig;
+
+    include!(concat!(env!("OUT_DIR"), "/kernel_symbol_files.rs"));
+
+    /// The symbols a real kernel of `release`, `arch` and `config` exports
+    /// to modules, when one was recorded.
+    pub fn symbols(release: &str, arch: &str, config: KernelConfig) -> Option<BTreeSet<String>> {
+        let wanted = config.to_string();
+        KERNEL_SYMBOL_FILES
+            .iter()
+            .find(|(r, a, c, _)| *r == release && *a == arch && *c == wanted)
+            .map(|(_, _, _, text)| parse(text))
+    }
+
+    /// The symbol names of a recorded file: one a line, `#` comments.
+    pub fn parse(text: &str) -> BTreeSet<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+}
