@@ -441,42 +441,6 @@ pub fn compare(
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn includes_become_pragmas_and_nothing_else_changes() {
-        let text = "#include <sys/queue.h>\n# include \"x.h\" /* why */\n#define A 1\n#includex\n";
-        assert_eq!(
-            neutralise_includes(text),
-            "#pragma vnetgen_include <sys/queue.h>\n#pragma vnetgen_include \"x.h\"\n#define A 1\n#includex\n"
-        );
-    }
-
-    #[test]
-    fn fingerprints_ignore_whitespace_and_parameter_names() {
-        let def = |params: &[&str], body: &str| MacroDef {
-            name: "M".to_string(),
-            params: Some(params.iter().map(|p| p.to_string()).collect()),
-            body: body.to_string(),
-            line: 1,
-        };
-        assert_eq!(
-            fingerprint(&def(&["a"], "(a)+1")),
-            fingerprint(&def(&["x"], "( x ) + 1"))
-        );
-        assert_ne!(
-            fingerprint(&def(&["a"], "(a)+1")),
-            fingerprint(&def(&["a"], "(a)+2"))
-        );
-        assert_ne!(
-            fingerprint(&def(&["a", "b"], "(a)+1")),
-            fingerprint(&def(&["a"], "(a)+1"))
-        );
-    }
-}
-
 /// The symbols a kernel image exports to modules: the defined global and
 /// weak symbols of its `.dynsym`, which the kernel linker resolves a
 /// module's references against; and whether it is a VIMAGE kernel (it
@@ -535,4 +499,40 @@ pub fn file_sha256(path: &Path) -> Result<String, FactsError> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_become_pragmas_and_nothing_else_changes() {
+        let text = "#include <sys/queue.h>\n# include \"x.h\" /* why */\n#define A 1\n#includex\n";
+        assert_eq!(
+            neutralise_includes(text),
+            "#pragma vnetgen_include <sys/queue.h>\n#pragma vnetgen_include \"x.h\"\n#define A 1\n#includex\n"
+        );
+    }
+
+    #[test]
+    fn fingerprints_ignore_whitespace_and_parameter_names() {
+        let def = |params: &[&str], body: &str| MacroDef {
+            name: "M".to_string(),
+            params: Some(params.iter().map(|p| p.to_string()).collect()),
+            body: body.to_string(),
+            line: 1,
+        };
+        assert_eq!(
+            fingerprint(&def(&["a"], "(a)+1")),
+            fingerprint(&def(&["x"], "( x ) + 1"))
+        );
+        assert_ne!(
+            fingerprint(&def(&["a"], "(a)+1")),
+            fingerprint(&def(&["a"], "(a)+2"))
+        );
+        assert_ne!(
+            fingerprint(&def(&["a", "b"], "(a)+1")),
+            fingerprint(&def(&["a"], "(a)+1"))
+        );
+    }
 }
