@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 533f10859a28902175243380975d9adfac67437d94e2c1c231eff2e7bb25ec0c
+ * vnetgen-sha256: 8d2d3d7e01cd143eaa1555a06f236d6a596e9ad09e20b0e99fb5003149d0c20c
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -123,44 +123,44 @@ extern uintptr_t dpcpu_off[];
 #define	DPCPU_GET(n)		(*DPCPU_PTR(n))
 #define	DPCPU_ID_GET(i, n)	(*DPCPU_ID_PTR(i, n))
 #define	DPCPU_ID_PTR(i, n)	_DPCPU_PTR(dpcpu_off[(i)], n)
-#define	DPCPU_ID_SET(i, n, v)	(*DPCPU_ID_PTR(i, n) = (v))
+#define	DPCPU_ID_SET(i, n, v)	(*DPCPU_ID_PTR(i, n) = v)
 #define	DPCPU_PTR(n)		_DPCPU_PTR(PCPU_GET(dynamic), n)
-#define	DPCPU_SET(n, v)		(*DPCPU_PTR(n) = (v))
+#define	DPCPU_SET(n, v)		(*DPCPU_PTR(n) = v)
 #define	_DPCPU_GET(b, n)	(*_DPCPU_PTR(b, n))
 #define	_DPCPU_PTR(b, n)						\
-	((__typeof(DPCPU_NAME(n)) *)((b) + (uintptr_t)&DPCPU_NAME(n)))
-#define	_DPCPU_SET(b, n, v)	(*_DPCPU_PTR(b, n) = (v))
+	(__typeof(DPCPU_NAME(n))*)((b) + (uintptr_t)&DPCPU_NAME(n))
+#define	_DPCPU_SET(b, n, v)	(*_DPCPU_PTR(b, n) = v)
 
 /*
  * Sums of every CPU's copy.  CPU_FOREACH needs <sys/smp.h>.
  */
 #define	DPCPU_SUM(n)							\
 	__extension__ ({						\
-		u_int _dpcpu_i;						\
-		__typeof(*DPCPU_PTR(n)) _dpcpu_sum;			\
+		u_int _i;						\
+		__typeof(*DPCPU_PTR(n)) sum;				\
 									\
-		_dpcpu_sum = 0;						\
-		CPU_FOREACH(_dpcpu_i) {					\
-			_dpcpu_sum += *DPCPU_ID_PTR(_dpcpu_i, n);	\
+		sum = 0;						\
+		CPU_FOREACH(_i) {					\
+			sum += *DPCPU_ID_PTR(_i, n);			\
 		}							\
-		_dpcpu_sum;						\
+		sum;							\
 	})
 #define	DPCPU_VARSUM(n, var)						\
 	__extension__ ({						\
-		u_int _dpcpu_i;						\
-		__typeof((DPCPU_PTR(n))->var) _dpcpu_sum;		\
+		u_int _i;						\
+		__typeof((DPCPU_PTR(n))->var) sum;			\
 									\
-		_dpcpu_sum = 0;						\
-		CPU_FOREACH(_dpcpu_i) {					\
-			_dpcpu_sum += (DPCPU_ID_PTR(_dpcpu_i, n))->var;	\
+		sum = 0;						\
+		CPU_FOREACH(_i) {					\
+			sum += (DPCPU_ID_PTR(_i, n))->var;		\
 		}							\
-		_dpcpu_sum;						\
+		sum;							\
 	})
 #define	DPCPU_ZERO(n) do {						\
-	u_int _dpcpu_i;							\
+	u_int _i;							\
 									\
-	CPU_FOREACH(_dpcpu_i) {						\
-		bzero(DPCPU_ID_PTR(_dpcpu_i, n), sizeof(*DPCPU_PTR(n))); \
+	CPU_FOREACH(_i) {						\
+		bzero(DPCPU_ID_PTR(_i, n), sizeof(*DPCPU_PTR(n)));	\
 	}								\
 } while (0)
 

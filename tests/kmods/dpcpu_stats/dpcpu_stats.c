@@ -30,7 +30,8 @@ long
 dpcpu_stats_bump(long by)
 {
 	DPCPU_SET(dpcpu_stats_count, DPCPU_GET(dpcpu_stats_count) + by);
-	DPCPU_PTR(dpcpu_stats_pair)->hits++;
+	/* FreeBSD's DPCPU_PTR is a cast without outer parentheses. */
+	(DPCPU_PTR(dpcpu_stats_pair))->hits++;
 	(*DPCPU_PTR(dpcpu_stats_ring))[0] = (int)by;
 	return (DPCPU_GET(dpcpu_stats_count));
 }
@@ -46,7 +47,7 @@ long
 dpcpu_stats_on(long cpu, long value)
 {
 	DPCPU_ID_SET(cpu, dpcpu_stats_count, value);
-	DPCPU_ID_PTR(cpu, dpcpu_stats_pair)->misses = value;
+	(DPCPU_ID_PTR(cpu, dpcpu_stats_pair))->misses = value;
 	if (value == 0)
 		DPCPU_ZERO(dpcpu_stats_pair);
 	return (DPCPU_ID_GET(cpu, dpcpu_stats_count) +
