@@ -24,6 +24,7 @@ fn options(cache: PathBuf, jobs: usize) -> LabOptions {
         cache,
         sysroot: stub_sysroot(),
         progress: false,
+        release: None,
     }
 }
 

@@ -93,6 +93,7 @@ fn main() {
                 variant: Variant::VimageRuntime,
                 kernel: KernelConfig::Vimage,
                 arch,
+                release: None,
             },
             name: "vnet_full",
             sources: &sources,

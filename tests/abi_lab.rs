@@ -27,6 +27,7 @@ fn options(kmods: PathBuf, cache: PathBuf, archs: &[&str]) -> LabOptions {
         cache,
         sysroot: stub_sysroot(),
         progress: false,
+        release: None,
     }
 }
 

@@ -41,10 +41,12 @@ fn strategy_is_correct(name: &str, archs: &[&str]) {
         cache: cache(),
         sysroot: stub_sysroot(),
         progress: false,
+        release: None,
     };
     let mut report = lab::run(&spec, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
     let run_options = RunOptions {
         spec: spec.clone(),
+        release: None,
         cache: cache(),
         sysroot: stub_sysroot(),
         timeout: Duration::from_secs(60),

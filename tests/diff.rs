@@ -199,6 +199,7 @@ fn a_macro_table_holds_the_headers_own_macros_only() {
             variant: Variant::KldTied,
             kernel: KernelConfig::Vimage,
             arch,
+            release: None,
         },
         &toolchain.clang,
         &generated,

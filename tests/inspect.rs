@@ -78,6 +78,7 @@ fn build(dir: &Path, arch_name: &str) -> Built {
             variant: Variant::VimageRuntime,
             kernel: KernelConfig::Vimage,
             arch,
+            release: None,
         },
         &generated,
         &stub_sysroot(),

@@ -63,6 +63,7 @@ fn inspect_agrees_with_the_lab_on_every_object_the_matrix_builds() {
             cache: cache.path().to_path_buf(),
             sysroot: stub_sysroot(),
             progress: false,
+            release: None,
         },
     )
     .unwrap_or_else(|e| panic!("{e}"));

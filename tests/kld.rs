@@ -25,6 +25,7 @@ fn options(vars: &[(&str, &str)]) -> RunOptions {
     common::toolchain();
     RunOptions {
         spec: Spec::default_spec().expect("default spec"),
+        release: None,
         cache: cache(),
         sysroot: stub_sysroot(),
         timeout: Duration::from_secs(60),
@@ -226,6 +227,7 @@ fn build_ko(kmod: &str, variant: Variant, detect: Detect) -> PathBuf {
         cache: cache(),
         sysroot: stub_sysroot(),
         progress: false,
+        release: None,
     };
     lab::build_module(
         &spec,
@@ -381,6 +383,7 @@ fn the_matrix_gives_every_amd64_cell_a_runs_verdict_that_matches_the_expected_on
         cache: cache(),
         sysroot: stub_sysroot(),
         progress: false,
+        release: None,
     };
     let mut report = lab::run(&spec, &lab_options).unwrap_or_else(|e| panic!("{e}"));
     kld::matrix::add_runs(&mut report, &kmods, &options(&[])).unwrap_or_else(|e| panic!("{e}"));

@@ -219,6 +219,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         cache: options.cache.clone(),
         sysroot: options.sysroot.clone(),
         progress: false,
+        release: None,
     };
 
     // The compiled-in builds do not depend on the strategy.
@@ -283,6 +284,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         if archs.iter().any(|a| a == "amd64") && cfg!(target_arch = "x86_64") {
             let run_options = RunOptions {
                 spec: spec.clone(),
+                release: None,
                 cache: options.cache.clone(),
                 sysroot: options.sysroot.clone(),
                 timeout: std::time::Duration::from_secs(60),

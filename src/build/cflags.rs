@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::spec::variant::{KernelConfig, Variant};
-use crate::spec::{Arch, Spec};
+use crate::spec::{Arch, Release, Spec};
 
 /// The stub sysroot of this project: `$VNETGEN_SYSROOT`, or the one in the
 /// source tree vnetgen was built from.
@@ -21,6 +21,10 @@ pub struct Target<'a> {
     pub variant: Variant,
     pub kernel: KernelConfig,
     pub arch: &'a Arch,
+    /// The FreeBSD release to build for: its `__FreeBSD_version`, which the
+    /// stub sysroot's structure layouts follow, and its `-fPIC` choice.
+    /// `None`: the sysroot's default release and the architecture's flags.
+    pub release: Option<&'a Release>,
 }
 
 /// The arguments, in order: target and arch flags, common flags, optional
@@ -33,7 +37,15 @@ pub fn cflags(
     warnings: bool,
 ) -> Vec<String> {
     let mut args = vec![format!("--target={}", target.arch.triple)];
-    args.extend(target.arch.cflags.iter().cloned());
+    match target.release.and_then(|r| r.pic_modules.as_ref()) {
+        Some(pic) => {
+            args.extend(target.arch.cflags.iter().filter(|f| *f != "-fPIC").cloned());
+            if pic.contains(&target.arch.name) {
+                args.push("-fPIC".to_string());
+            }
+        }
+        None => args.extend(target.arch.cflags.iter().cloned()),
+    }
     args.extend(spec.cflags_common.iter().cloned());
     if warnings {
         args.extend(spec.cflags_warnings.iter().cloned());
@@ -48,6 +60,9 @@ pub fn cflags(
             .into_iter()
             .map(|d| format!("-D{d}")),
     );
+    if let Some(release) = target.release {
+        args.push(format!("-D__FreeBSD_version={}", release.freebsd_version));
+    }
     args
 }
 

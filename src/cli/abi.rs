@@ -85,12 +85,14 @@ pub fn run(args: AbiArgs) -> Result<i32, Error> {
         cache: cache.clone(),
         sysroot: sysroot_path(&args.sysroot),
         progress: true,
+        release: None,
     };
     let mut report = lab::run(&loaded, &options).map_err(|e| Error::Lab(Box::new(e)))?;
     // amd64 cells also run their module's scenario in the emulated kernel.
     if options.archs.iter().any(|a| a == "amd64") {
         let run_options = kld::RunOptions {
             spec: loaded.clone(),
+            release: None,
             cache: options.cache.clone(),
             sysroot: options.sysroot.clone(),
             timeout: std::time::Duration::from_secs(20),

@@ -31,6 +31,11 @@ pub struct CflagsArgs {
     /// Add the warning flags the generated headers are tested with.
     #[arg(long)]
     pub warnings: bool,
+    /// Build for this FreeBSD release of the spec (13.2, 15.1): adds its
+    /// `-D__FreeBSD_version`, which the stub sysroot's layouts follow, and
+    /// its kmod.mk `-fPIC` choice (default: neither).
+    #[arg(long)]
+    pub release: Option<String>,
 }
 
 pub fn run(args: CflagsArgs) -> Result<i32, Error> {
@@ -43,10 +48,15 @@ pub fn run(args: CflagsArgs) -> Result<i32, Error> {
             names.join(", ")
         )));
     };
+    let release = match args.release.as_deref() {
+        Some(name) => Some(loaded.release_or_newest(Some(name)).map_err(Error::Usage)?),
+        None => None,
+    };
     let target = Target {
         variant: args.variant.into(),
         kernel: args.kernel.into(),
         arch: arch_spec,
+        release,
     };
     let flags = cflags::cflags(
         &loaded,

@@ -34,12 +34,18 @@ pub struct RunArgs {
     pub spec: Option<PathBuf>,
     #[arg(long, default_value = "stub", help = SYSROOT_HELP)]
     pub sysroot: String,
+    /// The FreeBSD release the emulated kernel follows: its copy order,
+    /// and the structure layouts modules built from sources get (default:
+    /// the spec's newest).
+    #[arg(long)]
+    pub release: Option<String>,
 }
 
 pub fn run(command: KldCommand) -> Result<i32, Error> {
     let KldCommand::Run(args) = command;
     let mut options = kld::RunOptions {
         spec: load(args.spec.as_deref())?,
+        release: args.release,
         cache: absolute(&args.cache),
         sysroot: sysroot_path(&args.sysroot),
         timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.001)),

@@ -25,6 +25,12 @@ pub struct Event {
     /// Console output (printf) during the step.
     #[serde(default)]
     pub console: String,
+    /// The number a `call` or `sysctl` gave.
+    #[serde(default)]
+    pub value: Option<i64>,
+    /// The step does not apply to this kernel.
+    #[serde(default)]
+    pub skipped: bool,
 }
 
 /// How a child ended.
@@ -71,6 +77,8 @@ pub fn panic_exit(message: &str, console: String) -> ! {
         ok: false,
         text: format!("panic: {message}"),
         console,
+        value: None,
+        skipped: false,
     });
     // SAFETY: ends the child without running the parent's destructors.
     unsafe { libc::_exit(0) }
@@ -83,6 +91,8 @@ pub fn die(message: &str) -> ! {
         ok: false,
         text: format!("vnetgen kld: {message}"),
         console: String::new(),
+        value: None,
+        skipped: false,
     });
     // SAFETY: as above.
     unsafe { libc::_exit(0) }

@@ -609,6 +609,12 @@ impl Kernel {
         names
     }
 
+    /// The handler of a registered OID.
+    pub fn sysctl_handler(&self, oid: u64) -> Option<super::layout::SysctlHandler> {
+        // SAFETY: a registered OID of a loaded module.
+        unsafe { (*(oid as *const SysctlOid)).oid_handler }
+    }
+
     /// The OID, the first argument its handler gets (with the current
     /// vnet's base added for `CTLFLAG_VNET` on a VIMAGE kernel, as
     /// `sysctl_root` does), and the second.

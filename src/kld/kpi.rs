@@ -324,6 +324,40 @@ pub unsafe extern "C" fn sysctl_old(_req: *mut SysctlReq, p: *const c_void, len:
     0
 }
 
+/// `req->newfunc`: copies the next `len` bytes of the new value, as
+/// `sysctl_new_kernel` does; EINVAL when fewer remain.
+///
+/// # Safety
+///
+/// `req` is a request whose `newptr` holds `newlen` bytes; `p` has room for
+/// `len` bytes.
+pub unsafe extern "C" fn sysctl_new(req: *mut SysctlReq, p: *mut c_void, len: usize) -> i32 {
+    // SAFETY: the request the kernel built.
+    let r = unsafe { &mut *req };
+    if r.newptr.is_null() {
+        return 0;
+    }
+    if len > r.newlen.saturating_sub(r.newidx) {
+        return super::layout::EINVAL;
+    }
+    // SAFETY: both ranges checked above.
+    unsafe {
+        std::ptr::copy_nonoverlapping((r.newptr as *const u8).add(r.newidx), p as *mut u8, len)
+    };
+    r.newidx += len;
+    0
+}
+
+/// `SYSCTL_IN`: the handler's request for the new value, if there is one.
+fn new_value(req: *mut SysctlReq, p: *mut c_void, len: usize) -> Option<i32> {
+    // SAFETY: the request the kernel built.
+    let r = unsafe { &*req };
+    if r.newptr.is_null() {
+        return None;
+    }
+    r.newfunc.map(|f| unsafe { f(req, p, len) })
+}
+
 /// The bytes handlers returned since the last call.
 pub fn take_sysctl_output() -> Vec<u8> {
     SYSCTL_OUT.with(|o| std::mem::take(&mut *o.borrow_mut()))
@@ -349,7 +383,14 @@ unsafe extern "C" fn k_sysctl_handle_int(
     } else {
         unsafe { *(arg1 as *const i32) }
     };
-    out(req, &v.to_le_bytes())
+    let error = out(req, &v.to_le_bytes());
+    if error != 0 || unsafe { (*req).newptr.is_null() } {
+        return error;
+    }
+    if arg1 == 0 {
+        return super::layout::EPERM;
+    }
+    new_value(req, arg1 as *mut c_void, 4).unwrap_or(0)
 }
 
 unsafe extern "C" fn k_sysctl_handle_long(
@@ -364,7 +405,14 @@ unsafe extern "C" fn k_sysctl_handle_long(
     } else {
         unsafe { *(arg1 as *const i64) }
     };
-    out(req, &v.to_le_bytes())
+    let error = out(req, &v.to_le_bytes());
+    if error != 0 || unsafe { (*req).newptr.is_null() } {
+        return error;
+    }
+    if arg1 == 0 {
+        return super::layout::EPERM;
+    }
+    new_value(req, arg1 as *mut c_void, 8).unwrap_or(0)
 }
 
 unsafe extern "C" fn k_sysctl_handle_string(

@@ -116,8 +116,10 @@ pub struct SysctlOid {
 /// `int (*)(SYSCTL_HANDLER_ARGS)`.
 pub type SysctlHandler =
     unsafe extern "C" fn(*mut SysctlOid, *mut c_void, i64, *mut SysctlReq) -> i32;
-/// `req->oldfunc` and `req->newfunc`.
+/// `req->oldfunc`.
 pub type SysctlIo = unsafe extern "C" fn(*mut SysctlReq, *const c_void, usize) -> i32;
+/// `req->newfunc`.
+pub type SysctlIn = unsafe extern "C" fn(*mut SysctlReq, *mut c_void, usize) -> i32;
 
 /// `struct sysctl_req` (stub `sys/sysctl.h`).
 #[repr(C)]
@@ -131,7 +133,7 @@ pub struct SysctlReq {
     pub newptr: *const c_void,
     pub newlen: usize,
     pub newidx: usize,
-    pub newfunc: Option<SysctlIo>,
+    pub newfunc: Option<SysctlIn>,
     pub validlen: usize,
     pub flags: i32,
 }
@@ -147,6 +149,7 @@ pub const CTLTYPE_LONG: u32 = 7;
 pub const CTLTYPE_ULONG: u32 = 8;
 pub const CTLTYPE_U64: u32 = 9;
 pub const CTLFLAG_VNET: u32 = 0x0002_0000;
+pub const CTLFLAG_WR: u32 = 0x4000_0000;
 
 /// `moduledata_t` (stub `sys/module.h`).
 #[repr(C)]
@@ -165,9 +168,67 @@ pub const MOD_UNLOAD: i32 = 1;
 pub const MOD_QUIESCE: i32 = 3;
 
 /// Errors as FreeBSD numbers them.
+pub const EPERM: i32 = 1;
+pub const ENOENT: i32 = 2;
+pub const ENOEXEC: i32 = 8;
+pub const EBUSY: i32 = 16;
+pub const EEXIST: i32 = 17;
 pub const EINVAL: i32 = 22;
 pub const ENOSPC: i32 = 28;
 pub const EOPNOTSUPP: i32 = 45;
+
+/// FreeBSD's errno names, by number (`sys/errno.h`), for the ones kldload,
+/// jails and sysctl give.
+const ERRNO_NAMES: [(i32, &str); 24] = [
+    (1, "EPERM"),
+    (2, "ENOENT"),
+    (3, "ESRCH"),
+    (4, "EINTR"),
+    (5, "EIO"),
+    (6, "ENXIO"),
+    (7, "E2BIG"),
+    (8, "ENOEXEC"),
+    (9, "EBADF"),
+    (12, "ENOMEM"),
+    (13, "EACCES"),
+    (14, "EFAULT"),
+    (16, "EBUSY"),
+    (17, "EEXIST"),
+    (19, "ENODEV"),
+    (20, "ENOTDIR"),
+    (21, "EISDIR"),
+    (22, "EINVAL"),
+    (28, "ENOSPC"),
+    (34, "ERANGE"),
+    (45, "EOPNOTSUPP"),
+    (78, "ENOSYS"),
+    (79, "EFTYPE"),
+    (93, "ENOATTR"),
+];
+
+/// `ENOEXEC` for 8.
+pub fn errno_name(errno: i32) -> Option<&'static str> {
+    ERRNO_NAMES
+        .iter()
+        .find(|(n, _)| *n == errno)
+        .map(|(_, s)| *s)
+}
+
+/// 8 for `ENOEXEC`.
+pub fn errno_number(name: &str) -> Option<i32> {
+    ERRNO_NAMES
+        .iter()
+        .find(|(_, s)| *s == name)
+        .map(|(n, _)| *n)
+}
+
+/// `ENOEXEC (8)`, or the number alone when it has no name here.
+pub fn errno_text(errno: i32) -> String {
+    match errno_name(errno) {
+        Some(name) => format!("{name} ({errno})"),
+        None => format!("errno {errno}"),
+    }
+}
 
 /// `SI_SUB_*` values a scenario's transcript may name.
 pub const SI_SUB_VNET: u32 = 0x21E_0000;

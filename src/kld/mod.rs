@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::lab::{self, LabOptions};
-use crate::spec::Spec;
+use crate::spec::{Release, Spec};
 
 pub use scenario::{Command, LoadItem, Scenario, ScenarioError};
 
@@ -63,6 +63,8 @@ pub enum KldError {
     Child(std::io::Error),
     #[error("vnetgen kld runs amd64 modules natively, and this host is not x86-64")]
     UnsupportedHost,
+    #[error("{0}")]
+    Release(String),
 }
 
 /// How to run scenarios.
@@ -77,6 +79,27 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// `$NAME` substitutions.
     pub vars: BTreeMap<String, String>,
+    /// The FreeBSD release the emulated kernel follows (its copy order and
+    /// the stub sysroot's layouts of source builds); `None`: the newest.
+    pub release: Option<String>,
+}
+
+/// What one step gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// The scenario line.
+    pub line: usize,
+    /// The command as written.
+    pub command: String,
+    pub ok: bool,
+    /// What happened, or why it failed.
+    pub text: String,
+    /// The number a `call` or `sysctl` gave.
+    pub value: Option<i64>,
+    /// The step does not apply to this kernel.
+    pub skipped: bool,
+    /// The console (printf) output during the step.
+    pub console: String,
 }
 
 /// The first failed step.
@@ -92,6 +115,8 @@ pub struct Transcript {
     pub name: String,
     pub text: String,
     pub failure: Option<Failure>,
+    /// Each step that ran, in order, up to the first failure.
+    pub steps: Vec<StepOutcome>,
 }
 
 impl Transcript {
@@ -127,10 +152,20 @@ pub fn run_file_with_headers(
     run_scenario_with_headers(&scenario, options, Some(headers))
 }
 
+/// The release of a run: the one asked for, or the newest.
+pub fn release_of(options: &RunOptions) -> Result<Release, KldError> {
+    options
+        .spec
+        .release_or_newest(options.release.as_deref())
+        .cloned()
+        .map_err(KldError::Release)
+}
+
 /// Builds or reads what each `load` needs; failures become load errors.
 fn prepare(
     scenario: &Scenario,
     options: &RunOptions,
+    release: &Release,
     headers: Option<&Path>,
 ) -> HashMap<usize, Vec<run::Prepared>> {
     let config = scenario.kernel();
@@ -145,6 +180,7 @@ fn prepare(
         cache: options.cache.clone(),
         sysroot: options.sysroot.clone(),
         progress: false,
+        release: Some(release.clone()),
     };
     let mut out = HashMap::new();
     for (i, step) in scenario.steps.iter().enumerate() {
@@ -202,10 +238,13 @@ pub fn run_scenario_with_headers(
     if !cfg!(target_arch = "x86_64") {
         return Err(KldError::UnsupportedHost);
     }
-    let loads = prepare(scenario, options, headers);
+    let release = release_of(options)?;
+    let loads = prepare(scenario, options, &release, headers);
     let spec = options.spec.clone();
-    let result = child::run_in_child(options.timeout, || run::execute(&spec, scenario, &loads))
-        .map_err(KldError::Child)?;
+    let result = child::run_in_child(options.timeout, || {
+        run::execute(&spec, &release, scenario, &loads)
+    })
+    .map_err(KldError::Child)?;
 
     let short = Path::new(&scenario.name)
         .file_name()
@@ -213,11 +252,21 @@ pub fn run_scenario_with_headers(
     let mut text = String::new();
     let mut failure = None;
     let mut reported = 0;
+    let mut steps = Vec::new();
     for event in &result.events {
         let Some(step) = scenario.steps.get(event.index) else {
             continue;
         };
         reported = event.index + 1;
+        steps.push(StepOutcome {
+            line: step.line,
+            command: step.text.clone(),
+            ok: event.ok,
+            text: event.text.clone(),
+            value: event.value,
+            skipped: event.skipped,
+            console: event.console.clone(),
+        });
         let _ = writeln!(text, "{short}:{}: {}", step.line, step.text);
         for line in event.console.lines() {
             let _ = writeln!(text, "    | {line}");
@@ -248,6 +297,15 @@ pub fn run_scenario_with_headers(
         };
         let _ = writeln!(text, "{short}:{}: {}", step.line, step.text);
         let _ = writeln!(text, "    FAILED: {message}");
+        steps.push(StepOutcome {
+            line: step.line,
+            command: step.text.clone(),
+            ok: false,
+            text: message.clone(),
+            value: None,
+            skipped: false,
+            console: String::new(),
+        });
         failure = Some(Failure {
             line: step.line,
             message,
@@ -270,5 +328,6 @@ pub fn run_scenario_with_headers(
         name: scenario.name.clone(),
         text,
         failure,
+        steps,
     })
 }

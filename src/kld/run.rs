@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use crate::spec::variant::{Detect, KernelConfig};
-use crate::spec::Spec;
+use crate::spec::{Release, Spec, VnetCopyOrder};
 
 use super::child::{emit, set_fault_table, Event, CURRENT};
-use super::kernel::{self, try_console, with, Kernel, KernelOptions};
+use super::kernel::{self, try_console, with, Kernel, KernelOptions, VnetCopy};
 use super::kpi::{self, call1};
-use super::layout::{
-    ModuleData, SysctlOid, SysctlReq, EINVAL, EOPNOTSUPP, MOD_QUIESCE, MOD_UNLOAD,
-};
+use super::layout::{ModuleData, EINVAL, EOPNOTSUPP, MOD_QUIESCE, MOD_UNLOAD};
 use super::scenario::{Command, Scenario, Step};
 use super::{elf, link};
 
@@ -24,8 +22,9 @@ pub struct Prepared {
 
 /// Why a step failed.
 enum StepError {
-    /// A load that failed: a following `expect-load-error` may expect it.
-    Load(String),
+    /// A load that failed, with kldload's errno: a following
+    /// `expect-load-error` may expect it.
+    Load(String, i32),
     Failed(String),
 }
 
@@ -39,16 +38,31 @@ struct Runner<'a> {
     spec: &'a Spec,
     options: KernelOptions,
     booted: bool,
-    last_load_error: Option<String>,
+    last_load_error: Option<(String, i32)>,
+    /// The number the last `call` or `sysctl` gave.
+    last_value: Option<i64>,
     console: String,
+}
+
+/// The copy order a release's kernel linker uses.
+pub fn copy_of_release(release: &Release) -> VnetCopy {
+    match release.vnet_copy {
+        VnetCopyOrder::BeforeRelocation => VnetCopy::BeforeRelocation,
+        VnetCopyOrder::AfterRelocation => VnetCopy::AfterRelocation,
+    }
 }
 
 fn applies(step: &Step, config: KernelConfig) -> bool {
     step.only_on.map_or(true, |k| k == config)
 }
 
-/// Runs the scenario in this (child) process.
-pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prepared>>) {
+/// Runs the scenario in this (child) process, on a kernel of `release`.
+pub fn execute(
+    spec: &Spec,
+    release: &Release,
+    scenario: &Scenario,
+    loads: &HashMap<usize, Vec<Prepared>>,
+) {
     let Some(Command::Kernel {
         config,
         detect,
@@ -63,10 +77,11 @@ pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prep
             config,
             detect: detect.unwrap_or(spec.detect),
             cpus: 2,
-            vnet_copy,
+            vnet_copy: vnet_copy.unwrap_or_else(|| copy_of_release(release)),
         },
         booted: false,
         last_load_error: None,
+        last_value: None,
         console: String::new(),
     };
     for (i, step) in scenario.steps.iter().enumerate() {
@@ -80,9 +95,12 @@ pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prep
                     step.only_on.map_or("", |k| k.name())
                 ),
                 console: String::new(),
+                value: None,
+                skipped: true,
             });
             continue;
         }
+        runner.last_value = None;
         let result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
         let console = if runner.booted {
             try_console()
@@ -93,14 +111,14 @@ pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prep
         let next_expects_error = scenario.steps[i + 1..]
             .iter()
             .find(|s| applies(s, config))
-            .is_some_and(|s| matches!(s.command, Command::ExpectLoadError(_)));
+            .is_some_and(|s| matches!(s.command, Command::ExpectLoadError { .. }));
         let (ok, text) = match result {
             Ok(text) => (true, text),
-            Err(StepError::Load(message)) if next_expects_error => {
-                runner.last_load_error = Some(message.clone());
+            Err(StepError::Load(message, errno)) if next_expects_error => {
+                runner.last_load_error = Some((message.clone(), errno));
                 (true, format!("load failed: {message}"))
             }
-            Err(StepError::Load(message)) => (false, format!("load failed: {message}")),
+            Err(StepError::Load(message, _)) => (false, format!("load failed: {message}")),
             Err(StepError::Failed(message)) => (false, message),
         };
         emit(&Event {
@@ -108,6 +126,8 @@ pub fn execute(spec: &Spec, scenario: &Scenario, loads: &HashMap<usize, Vec<Prep
             ok,
             text,
             console,
+            value: runner.last_value.take(),
+            skipped: false,
         });
         if !ok {
             return;
@@ -157,14 +177,23 @@ impl Runner<'_> {
                 self.last_load_error = None;
                 let mut done = Vec::new();
                 for p in prepared {
-                    let bytes = p.bytes.as_ref().map_err(|e| StepError::Load(e.clone()))?;
-                    done.push(load(&p.name, bytes).map_err(StepError::Load)?);
+                    let bytes = p
+                        .bytes
+                        .as_ref()
+                        .map_err(|e| StepError::Load(e.clone(), super::layout::ENOENT))?;
+                    done.push(load(&p.name, bytes).map_err(|(m, e)| StepError::Load(m, e))?);
                 }
                 Ok(done.join("; "))
             }
-            Command::ExpectLoadError(text) => match self.last_load_error.take() {
-                Some(e) if e.contains(text.as_str()) => Ok("as expected".into()),
-                Some(e) => Err(format!(
+            Command::ExpectLoadError { text, errno } => match self.last_load_error.take() {
+                Some((e, n)) if errno.is_some_and(|want| want != n) => Err(format!(
+                    "the load failed with {}, not {}: {e}",
+                    super::layout::errno_text(n),
+                    super::layout::errno_text(errno.unwrap_or(0))
+                )
+                .into()),
+                Some((e, _)) if e.contains(text.as_str()) => Ok("as expected".into()),
+                Some((e, _)) => Err(format!(
                     "the load failed with `{e}`, which does not contain `{text}`"
                 )
                 .into()),
@@ -241,6 +270,7 @@ impl Runner<'_> {
                 with(|k| k.enter(0, k.vnet0()))?;
                 let shown: Vec<String> = args.iter().map(i64::to_string).collect();
                 let text = format!("{function}({}) = {ret}", shown.join(", "));
+                self.last_value = Some(ret);
                 match expect {
                     Some(e) if *e != ret => Err(format!("{text}: expected {e}, got {ret}").into()),
                     _ => Ok(text),
@@ -248,44 +278,24 @@ impl Runner<'_> {
             }
             Command::Sysctl {
                 name,
+                set,
                 vnet,
                 cpu,
                 expect,
             } => {
                 self.boot()?;
                 let vnet = self.vnet_arg(*vnet)?;
-                let (oid, arg1, arg2, kind) = with(|k| k.sysctl_target(name, vnet))
-                    .ok_or_else(|| format!("no sysctl {name}"))?;
-                // SAFETY: a registered OID.
-                let handler = unsafe { (*(oid as *const SysctlOid)).oid_handler }
-                    .ok_or_else(|| format!("sysctl {name} has no handler"))?;
-                with(|k| k.enter(cpu.unwrap_or(0), vnet))?;
-                let thread = with(|k| k.thread);
-                let mut req = SysctlReq {
-                    td: thread as *mut _,
-                    lock: 0,
-                    oldptr: std::ptr::null_mut(),
-                    oldlen: 0,
-                    oldidx: 0,
-                    oldfunc: Some(kpi::sysctl_old),
-                    newptr: std::ptr::null(),
-                    newlen: 0,
-                    newidx: 0,
-                    newfunc: None,
-                    validlen: 0,
-                    flags: 0,
-                };
-                kpi::take_sysctl_output();
-                // SAFETY: the OID's handler, by SYSCTL_HANDLER_ARGS.
-                let error =
-                    unsafe { handler(oid as *mut SysctlOid, arg1 as *mut _, arg2, &mut req) };
-                with(|k| k.enter(0, k.vnet0()))?;
-                let bytes = kpi::take_sysctl_output();
-                if error != 0 {
-                    return Err(format!("sysctl {name}: error {error}").into());
+                let cpu = cpu.unwrap_or(0);
+                if let Some(v) = set {
+                    sysctl_request(name, vnet, cpu, Some(*v))?;
                 }
+                let (kind, bytes) = sysctl_request(name, vnet, cpu, None)?;
                 let (value, shown) = sysctl_value(kind, &bytes);
-                let text = format!("{name} = {shown}");
+                self.last_value = value;
+                let text = match set {
+                    Some(v) => format!("{name}: {v} written, reads {shown}"),
+                    None => format!("{name} = {shown}"),
+                };
                 match (expect, value) {
                     (Some(e), Some(v)) if *e != v => {
                         Err(format!("{text}: expected {e}, got {v}").into())
@@ -321,6 +331,64 @@ impl Runner<'_> {
             }
         }
     }
+}
+
+/// One request to the handler of sysctl `name`, in `vnet` on `cpu`, as
+/// `sysctl_root` makes it: with a new value to write (an integer of the
+/// OID's type's width), or a read.  The OID's kind and the bytes it gave.
+fn sysctl_request(
+    name: &str,
+    vnet: u64,
+    cpu: u32,
+    new: Option<i64>,
+) -> Result<(u32, Vec<u8>), String> {
+    use super::layout::*;
+    let (oid, arg1, arg2, kind) =
+        with(|k| k.sysctl_target(name, vnet)).ok_or_else(|| format!("no sysctl {name}"))?;
+    if new.is_some() && kind & CTLFLAG_WR == 0 {
+        // sysctl_root: a write to an OID without CTLFLAG_WR.
+        return Err(format!(
+            "sysctl {name}: error {}: it is read-only",
+            errno_text(EPERM)
+        ));
+    }
+    let handler =
+        with(|k| k.sysctl_handler(oid)).ok_or_else(|| format!("sysctl {name} has no handler"))?;
+    let new_bytes: Vec<u8> = match (new, kind & CTLTYPE) {
+        (None, _) => Vec::new(),
+        (Some(v), CTLTYPE_INT | CTLTYPE_UINT) => (v as i32).to_le_bytes().to_vec(),
+        (Some(v), _) => v.to_le_bytes().to_vec(),
+    };
+    with(|k| k.enter(cpu, vnet))?;
+    let thread = with(|k| k.thread);
+    let mut req = SysctlReq {
+        td: thread as *mut _,
+        lock: 0,
+        oldptr: std::ptr::null_mut(),
+        oldlen: 0,
+        oldidx: 0,
+        oldfunc: Some(kpi::sysctl_old),
+        newptr: if new.is_some() {
+            new_bytes.as_ptr().cast()
+        } else {
+            std::ptr::null()
+        },
+        newlen: new_bytes.len(),
+        newidx: 0,
+        newfunc: Some(kpi::sysctl_new),
+        validlen: 0,
+        flags: 0,
+    };
+    kpi::take_sysctl_output();
+    // SAFETY: the OID's handler, by SYSCTL_HANDLER_ARGS.
+    let error = unsafe { handler(oid as *mut SysctlOid, arg1 as *mut _, arg2, &mut req) };
+    with(|k| k.enter(0, k.vnet0()))?;
+    let bytes = kpi::take_sysctl_output();
+    if error != 0 {
+        let what = super::layout::errno_text(error);
+        return Err(format!("sysctl {name}: error {what}"));
+    }
+    Ok((kind, bytes))
 }
 
 /// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it.
@@ -403,21 +471,23 @@ fn read_sysinit(p: u64) -> (u64, u64) {
     (s.func.map_or(0, |f| f as usize as u64), s.udata as u64)
 }
 
-/// kldload of one file: link, then its SYSINITs in order.
-fn load(name: &str, bytes: &[u8]) -> Result<String, String> {
+/// kldload of one file: link, then its SYSINITs in order.  An error is the
+/// kernel's message and kldload's errno.
+fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
     if with(|k| k.files.iter().any(|f| f.name == name)) {
-        return Err(format!(
-            "kldload: can't load {name}: module already loaded or in kernel"
+        return Err((
+            format!("kldload: can't load {name}: module already loaded or in kernel"),
+            super::layout::EEXIST,
         ));
     }
-    let object = elf::read(name, bytes).map_err(|e| e.to_string())?;
-    let linked = with(|k| link::link(k, &object)).map_err(|e| e.message)?;
+    let object = elf::read(name, bytes).map_err(|e| (e.to_string(), super::layout::ENOEXEC))?;
+    let linked = with(|k| link::link(k, &object)).map_err(|e| (e.message, e.errno))?;
     update_fault_table(&linked.file.functions, name);
     let sysctls = with(|k| {
         k.loading = Some(name.to_string());
         k.register_sysctls(name, &linked.sysctls)
     });
-    with(|k| k.enter(0, k.vnet0()))?;
+    with(|k| k.enter(0, k.vnet0())).map_err(|e| (e, super::layout::EINVAL))?;
     for &p in &linked.sysinits {
         let (func, udata) = read_sysinit(p);
         if func != 0 {

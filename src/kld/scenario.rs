@@ -5,11 +5,11 @@
 //! kernel vimage|novimage [detect=probe|kernel] [vnet-copy=after-relocation|before-relocation]
 //! cpus N
 //! load FILE... [variant=V] [built-for=vimage|novimage]
-//! expect-load-error "TEXT"
+//! expect-load-error "TEXT" [errno=ENOEXEC|N]
 //! vnet create
 //! vnet destroy N
 //! call FUNC [INT...] [vnet=N] [cpu=C] [expect=INT]
-//! sysctl NAME [vnet=N] [cpu=C] [expect=INT]
+//! sysctl NAME [set=INT] [vnet=N] [cpu=C] [expect=INT]
 //! expect-output "TEXT"
 //! unload [FILE]
 //! ```
@@ -70,11 +70,17 @@ pub enum Command {
     Kernel {
         config: KernelConfig,
         detect: Option<Detect>,
-        vnet_copy: VnetCopy,
+        /// `None`: the release's copy order.
+        vnet_copy: Option<VnetCopy>,
     },
     Cpus(u32),
     Load(Vec<LoadItem>),
-    ExpectLoadError(String),
+    /// The preceding load failed with a message containing `text` (and,
+    /// when given, with this errno).
+    ExpectLoadError {
+        text: String,
+        errno: Option<i32>,
+    },
     VnetCreate,
     VnetDestroy(u32),
     Call {
@@ -86,6 +92,8 @@ pub enum Command {
     },
     Sysctl {
         name: String,
+        /// A new value to write before reading.
+        set: Option<i64>,
         vnet: Option<u32>,
         cpu: Option<u32>,
         expect: Option<i64>,
@@ -316,10 +324,10 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                 None => None,
             };
             let vnet_copy = match opts.get("vnet-copy") {
-                Some(c) => VnetCopy::from_name(c).ok_or_else(|| {
+                Some(c) => Some(VnetCopy::from_name(c).ok_or_else(|| {
                     format!("vnet-copy=`{c}`: after-relocation or before-relocation")
-                })?,
-                None => VnetCopy::AfterRelocation,
+                })?),
+                None => None,
             };
             Command::Kernel {
                 config,
@@ -364,7 +372,24 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
             }
             Command::Load(items)
         }
-        "expect-load-error" => Command::ExpectLoadError(one("expect-load-error")?),
+        "expect-load-error" => {
+            let (pos, opts) = options(rest, &["errno"])?;
+            let [text] = pos.as_slice() else {
+                return Err("expect-load-error \"TEXT\" [errno=ENOEXEC|N]".into());
+            };
+            let errno = match opts.get("errno") {
+                Some(e) => Some(
+                    super::layout::errno_number(e)
+                        .or_else(|| e.parse().ok())
+                        .ok_or_else(|| format!("errno=`{e}`: a number or a name (ENOEXEC)"))?,
+                ),
+                None => None,
+            };
+            Command::ExpectLoadError {
+                text: text.to_string(),
+                errno,
+            }
+        }
         "expect-output" => Command::ExpectOutput(one("expect-output")?),
         "vnet" => match rest {
             [c] if c == "create" => Command::VnetCreate,
@@ -372,7 +397,12 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
             _ => return Err("vnet create | vnet destroy N".into()),
         },
         "call" | "sysctl" => {
-            let (pos, opts) = options(rest, &["vnet", "cpu", "expect"])?;
+            let allowed: &[&str] = if w[0] == "sysctl" {
+                &["set", "vnet", "cpu", "expect"]
+            } else {
+                &["vnet", "cpu", "expect"]
+            };
+            let (pos, opts) = options(rest, allowed)?;
             let Some((name, args)) = pos.split_first() else {
                 return Err(format!("{} NAME ...", w[0]));
             };
@@ -384,10 +414,11 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                 .transpose()?;
             if w[0] == "sysctl" {
                 if !args.is_empty() {
-                    return Err("sysctl NAME [vnet=N] [cpu=C] [expect=INT]".into());
+                    return Err("sysctl NAME [set=INT] [vnet=N] [cpu=C] [expect=INT]".into());
                 }
                 Command::Sysctl {
                     name: name.to_string(),
+                    set: opts.get("set").map(|v| number("set", v)).transpose()?,
                     vnet,
                     cpu,
                     expect,

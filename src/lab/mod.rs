@@ -32,7 +32,7 @@ use crate::inspect::rules::{evaluate, load_rules, Context, Finding, RuleError, S
 use crate::inspect::{inspect_file, InspectError, ObjectInfo};
 use crate::spec::kernel_model::KernelModel;
 use crate::spec::variant::{KernelConfig, Variant};
-use crate::spec::Spec;
+use crate::spec::{Release, Spec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -77,6 +77,9 @@ pub struct LabOptions {
     pub sysroot: PathBuf,
     /// Draw a progress bar (on a terminal).
     pub progress: bool,
+    /// The FreeBSD release every module is built for (`-D__FreeBSD_version`
+    /// and its `-fPIC` choice); `None`: the stub sysroot's default.
+    pub release: Option<Release>,
 }
 
 /// One module build of the matrix.
@@ -528,10 +531,18 @@ fn build_one(
     key.add("kmod", job.kmod.as_bytes());
     cache::hash_tree(&mut key, &job.kmod_dir).map_err(io(&job.kmod_dir))?;
     key.add("set_pad", &arch.set_pad.to_le_bytes());
+    // The padding word of the linker script (the release's, or the newest).
+    let pad_word = options
+        .release
+        .as_ref()
+        .or(spec.newest_release())
+        .map_or(0, |r| r.i386_set_pad_value);
+    key.add("set_pad_word", &pad_word.to_le_bytes());
     let target = Target {
         variant: job.variant,
         kernel: job.built_for,
         arch,
+        release: options.release.as_ref(),
     };
     let build_in = |out_dir: &Path| {
         module_build(

@@ -406,6 +406,7 @@ impl LabCheck {
                 cache: PathBuf::from(cache),
                 sysroot: stub_sysroot(),
                 progress: false,
+                release: None,
             },
             baseline: BTreeSet::new(),
         }
@@ -514,6 +515,7 @@ impl KldCheck {
         KldCheck {
             options: crate::kld::RunOptions {
                 spec: spec.clone(),
+                release: None,
                 cache: cache.join("kld"),
                 sysroot: stub_sysroot(),
                 timeout: std::time::Duration::from_secs(20),

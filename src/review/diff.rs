@@ -113,6 +113,7 @@ pub fn diff(spec: &Spec, request: &DiffRequest) -> Result<DiffReport, DiffError>
                 variant,
                 kernel,
                 arch,
+                release: None,
             };
             let config = Configuration::cell(
                 spec,

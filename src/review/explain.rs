@@ -181,6 +181,7 @@ pub fn explain(spec: &Spec, request: &ExplainRequest) -> Result<Explanation, Exp
                 variant,
                 kernel,
                 arch,
+                release: None,
             };
             let config = Configuration::cell(
                 spec,

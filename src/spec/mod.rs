@@ -137,6 +137,17 @@ pub struct Release {
     pub global_set_storage: Vec<String>,
     /// The word `ldscript.kmod.i386` pads each set with.
     pub i386_set_pad_value: u32,
+    /// Architectures whose modules kmod.mk compiles with `-fPIC`; `None`
+    /// leaves each architecture's own flags as they are.
+    pub pic_modules: Option<Vec<String>>,
+}
+
+impl Release {
+    /// `13.2` and `13.2-RELEASE`: whether a kernel's `osreldate` is this
+    /// release's (the same major and minor, `__FreeBSD_version / 1000`).
+    pub fn matches_osreldate(&self, osreldate: u32) -> bool {
+        self.freebsd_version / 1000 == osreldate / 1000
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +320,14 @@ impl Spec {
     /// A release by name (`13.2`).
     pub fn release(&self, name: &str) -> Option<&Release> {
         self.releases.iter().find(|r| r.name == name)
+    }
+
+    /// The release of a kernel that says `osreldate`: the one with its major
+    /// and minor version.
+    pub fn release_of_osreldate(&self, osreldate: u32) -> Option<&Release> {
+        self.releases
+            .iter()
+            .find(|r| r.matches_osreldate(osreldate))
     }
 
     /// The newest release: the default of every `--release`.

@@ -116,6 +116,9 @@ pub struct RawRelease {
     pub global_set_storage: Vec<Spanned<String>>,
     #[serde(default)]
     pub i386_set_pad_value: i64,
+    /// Architectures whose modules kmod.mk compiles with `-fPIC`.
+    #[serde(default)]
+    pub pic_modules: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -280,6 +280,24 @@ impl Validator<'_> {
                 global.push(a.get_ref().clone());
             }
             global.sort();
+            let pic_modules = match &r.pic_modules {
+                None => None,
+                Some(list) => {
+                    let mut names = Vec::new();
+                    for a in list {
+                        if !archs.iter().any(|arch| &arch.name == a.get_ref()) {
+                            return self.err(
+                                a.span().start,
+                                Code::UnknownReference,
+                                format!("pic_modules: no arch `{}`", a.get_ref()),
+                            );
+                        }
+                        names.push(a.get_ref().clone());
+                    }
+                    names.sort();
+                    Some(names)
+                }
+            };
             releases.push(Release {
                 name: r.name.get_ref().clone(),
                 tree: r.tree.clone(),
@@ -287,6 +305,7 @@ impl Validator<'_> {
                 vnet_copy,
                 global_set_storage: global,
                 i386_set_pad_value: u32::try_from(r.i386_set_pad_value).unwrap_or(0),
+                pic_modules,
             });
         }
         releases.sort_by_key(|r| r.freebsd_version);

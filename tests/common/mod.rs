@@ -87,6 +87,7 @@ pub fn build_kmod(
             variant,
             kernel,
             arch,
+            release: None,
         },
         name,
         sources: &sources,

@@ -50,6 +50,7 @@ fn configurations(
                 variant,
                 kernel,
                 arch,
+                release: None,
             };
             out.push((
                 body,
