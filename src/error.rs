@@ -75,6 +75,8 @@ pub enum Error {
     #[error(transparent)]
     Kld(Box<crate::kld::KldError>),
     #[error(transparent)]
+    Vm(Box<crate::vm::VmError>),
+    #[error(transparent)]
     Bench(Box<crate::bench::BenchError>),
     #[error(transparent)]
     Facts(Box<crate::review::facts::FactsError>),
@@ -103,6 +105,14 @@ impl Error {
             )
             | Error::Diff(crate::review::diff::DiffError::Usage(_)) => exit::USAGE,
             Error::Kld(e) if matches!(**e, crate::kld::KldError::Scenario(_)) => exit::USAGE,
+            Error::Vm(e)
+                if matches!(
+                    **e,
+                    crate::vm::VmError::Scenario(_) | crate::vm::VmError::Release(_)
+                ) =>
+            {
+                exit::USAGE
+            }
             _ => exit::ERROR,
         }
     }

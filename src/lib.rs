@@ -23,6 +23,8 @@ pub mod inspect;
 pub mod lab;
 /// The emulated kernel linker: amd64 modules loaded and run.
 pub mod kld;
+/// Real FreeBSD kernels in QEMU, running the kld scenarios.
+pub mod vm;
 /// For reviewers: macro expansions, header diffs, vendoring into a tree.
 pub mod review;
 /// What the run-time variant costs against the compiled-in builds.

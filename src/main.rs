@@ -48,6 +48,12 @@ enum Command {
         #[command(subcommand)]
         command: cli::kld::KldCommand,
     },
+    /// Real FreeBSD kernels in QEMU: boot each once and run `kld`
+    /// scenarios on it, with kldload, sysctls and vnet jails.
+    Vm {
+        #[command(subcommand)]
+        command: cli::vm::VmCommand,
+    },
     /// What the run-time variant costs against the compiled-in builds, for
     /// each accessor strategy of the spec: instructions per access (from the
     /// disassembly, and executed under callgrind on amd64) and `.text` size.
@@ -71,6 +77,7 @@ fn run(command: Command) -> Result<i32, vnetgen::Error> {
         Command::Explain(args) => cli::explain::run(args),
         Command::Diff(args) => cli::diff::run(args),
         Command::Kld { command } => cli::kld::run(command),
+        Command::Vm { command } => cli::vm::run(command),
         Command::Bench(args) => cli::bench::run(args),
         Command::Facts { command } => cli::facts::run(command),
     }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The library's concepts in the order the data flows.
-const STAGES: [&str; 9] = [
-    "spec", "gen", "build", "inspect", "lab", "kld", "review", "bench", "mutants",
+const STAGES: [&str; 10] = [
+    "spec", "gen", "build", "inspect", "lab", "kld", "vm", "review", "bench", "mutants",
 ];
 
 fn src() -> PathBuf {

@@ -14,6 +14,7 @@ pub mod generate;
 pub mod inspect;
 pub mod kld;
 pub mod vendor;
+pub mod vm;
 
 use std::path::{Path, PathBuf};
 

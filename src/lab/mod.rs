@@ -7,7 +7,7 @@
 //!
 //! Uses: `spec`, `gen`, `build`, `inspect`.
 
-mod cache;
+pub mod cache;
 mod expect;
 pub mod report;
 
