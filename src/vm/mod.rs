@@ -162,7 +162,10 @@ pub fn run(
         })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(r) = options.release.as_deref() {
-        options.spec.release_or_newest(Some(r)).map_err(VmError::Release)?;
+        options
+            .spec
+            .release_or_newest(Some(r))
+            .map_err(VmError::Release)?;
     }
     let toolchain = Toolchain::locate()?;
     let mut reports = Vec::new();
@@ -323,12 +326,15 @@ fn run_kernel(
         }
         if !progressed {
             // The boot ran none of them: booting again would do the same.
-            let b = report.boots.last().map(|b| b.ended.clone()).unwrap_or_default();
+            let b = report
+                .boots
+                .last()
+                .map(|b| b.ended.clone())
+                .unwrap_or_default();
             for p in rest {
                 results.insert(
                     p.id,
-                    failed_everywhere(&[p.scenario.name.clone()], &b, &[])
-                        .remove(0),
+                    failed_everywhere(&[p.scenario.name.clone()], &b, &[]).remove(0),
                 );
             }
             break;
@@ -414,11 +420,13 @@ fn prepare(
                         dir,
                         variant,
                         built_for,
-                    } => lab::build_module(&spec, &lab_options, dir, info.arch, *variant, *built_for)
-                        .map_err(|e| format!("building {}: {e}", dir.display()))
-                        .and_then(|ko| {
-                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                        }),
+                    } => {
+                        lab::build_module(&spec, &lab_options, dir, info.arch, *variant, *built_for)
+                            .map_err(|e| format!("building {}: {e}", dir.display()))
+                            .and_then(|ko| {
+                                std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                            })
+                    }
                 };
                 bytes.map(|bytes| {
                     let hash = kernel::hex(&Sha256::digest(&bytes));
@@ -439,7 +447,9 @@ fn prepare(
 fn panic_line(lines: &[String]) -> Option<String> {
     lines
         .iter()
-        .find(|l| l.starts_with("panic: ") || l.contains("Fatal trap") || l.starts_with("init died"))
+        .find(|l| {
+            l.starts_with("panic: ") || l.contains("Fatal trap") || l.starts_with("init died")
+        })
         .cloned()
 }
 
@@ -462,7 +472,9 @@ fn boot_once(
     for p in pending {
         plan_text.push_str(&plan::plan_lines(p, info.config));
         for m in p.modules.values().flatten().flatten() {
-            files.entry(m.path.clone()).or_insert_with(|| m.bytes.clone());
+            files
+                .entry(m.path.clone())
+                .or_insert_with(|| m.bytes.clone());
         }
         for step in &p.scenario.steps {
             if let Command::Cpus(n) = step.command {
@@ -538,7 +550,8 @@ fn boot_once(
         }
         for p in pending {
             let mut r = failed_everywhere(&[p.scenario.name.clone()], &message, &tail).remove(0);
-            r.notes.push("the last console lines are the kernel's".into());
+            r.notes
+                .push("the last console lines are the kernel's".into());
             results.insert(p.id, r);
         }
         return Ok((record, results));
