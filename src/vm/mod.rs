@@ -334,7 +334,7 @@ fn run_kernel(
             for p in rest {
                 results.insert(
                     p.id,
-                    failed_everywhere(&[p.scenario.name.clone()], &b, &[]).remove(0),
+                    failed_everywhere(std::slice::from_ref(&p.scenario.name), &b, &[]).remove(0),
                 );
             }
             break;
@@ -549,7 +549,8 @@ fn boot_once(
             message.push_str(&format!("; QEMU: {}", console.stderr.trim()));
         }
         for p in pending {
-            let mut r = failed_everywhere(&[p.scenario.name.clone()], &message, &tail).remove(0);
+            let mut r = failed_everywhere(std::slice::from_ref(&p.scenario.name), &message, &tail)
+                .remove(0);
             r.notes
                 .push("the last console lines are the kernel's".into());
             results.insert(p.id, r);
