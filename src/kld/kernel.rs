@@ -22,8 +22,8 @@ use crate::spec::kernel_model::KernelModel;
 use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::Spec;
 
-use super::abi::Thread;
-use super::layout::{Pcpu, SysctlOid, Vnet, VnetSysinit, CTLFLAG_VNET, MAXCPU, VNET_MAGIC_N};
+use super::abi::Layout;
+use super::layout::{Pcpu, Thread, Vnet, VnetSysinit, CTLFLAG_VNET, MAXCPU, VNET_MAGIC_N};
 use super::memory::{self, Arena, LowMap, TRAMPOLINE_BYTES};
 use super::modspace::ModSpace;
 
@@ -59,6 +59,8 @@ pub struct KernelOptions {
     pub detect: Detect,
     pub cpus: u32,
     pub vnet_copy: VnetCopy,
+    /// The release's structure layouts.
+    pub layout: &'static Layout,
 }
 
 /// The most CPUs a scenario may ask for.
@@ -148,6 +150,18 @@ fn write<T>(addr: u64, value: T) {
     unsafe { std::ptr::write_unaligned(addr as *mut T, value) }
 }
 
+/// A `T` at `addr + offset`: a member of a structure the kernel or a
+/// module laid out at the release's layout.
+pub fn read_at<T: Copy>(addr: u64, offset: u64) -> T {
+    // SAFETY: callers pass a structure's address and a member's offset.
+    unsafe { std::ptr::read_unaligned(addr.wrapping_add(offset) as *const T) }
+}
+
+/// Writes a member, as [`read_at`] reads one.
+pub fn write_at<T>(addr: u64, offset: u64, value: T) {
+    write(addr.wrapping_add(offset), value)
+}
+
 /// A loaded file.
 pub struct LoadedFile {
     pub name: String,
@@ -197,7 +211,8 @@ impl Kernel {
                 .ok_or_else(|| "the kernel's low memory is exhausted".to_string())
         };
         let cpus = options.cpus as usize;
-        let thread = alloc(std::mem::size_of::<Thread>(), 64)?;
+        let amd64 = options.layout.amd64();
+        let thread = alloc(amd64.thread.size as usize, 64)?;
         let mut pcpus = Vec::new();
         for _ in 0..cpus {
             pcpus.push(alloc(PCPU_BLOCK, memory::PAGE)?);
@@ -315,17 +330,21 @@ impl Kernel {
         let root = alloc(8, 8)?;
         data.insert("sysctl__children", root);
         sysctl_nodes.insert(root, String::new());
-        for (symbol, name) in [("sysctl___kern", "kern\0"), ("sysctl___net", "net\0")] {
-            let oid = alloc(std::mem::size_of::<SysctlOid>() + name.len(), 8)?;
-            let name_at = oid + std::mem::size_of::<SysctlOid>() as u64;
+        for (symbol, name) in [
+            ("sysctl___debug", "debug\0"),
+            ("sysctl___kern", "kern\0"),
+            ("sysctl___net", "net\0"),
+        ] {
+            let l = options.layout.oid_amd64();
+            let oid = alloc(l.size as usize + name.len(), 8)?;
+            let name_at = oid + l.size;
             // SAFETY: the bytes just allocated for the node and its name.
             unsafe {
                 std::ptr::copy_nonoverlapping(name.as_ptr(), name_at as *mut u8, name.len());
-                let o = &mut *(oid as *mut SysctlOid);
-                o.oid_parent = root as *mut *mut SysctlOid;
-                o.oid_kind = super::layout::CTLTYPE_NODE;
-                o.oid_name = name_at as *const std::ffi::c_char;
             }
+            write_at(oid, l.parent, root);
+            write_at(oid, l.kind, super::layout::CTLTYPE_NODE);
+            write_at(oid, l.name, name_at);
             data.insert(symbol, oid);
             sysctl_nodes.insert(oid, name.trim_end_matches('\0').to_string());
         }
@@ -501,14 +520,49 @@ impl Kernel {
         Ok(())
     }
 
+    /// Checks what module code must never write: each CPU's `pc_curthread`,
+    /// `pc_cpuid`, `pc_dynamic` and `pc_prvspace` (a counter(9) used before
+    /// its allocation adds to `%gs:0`, which a real kernel does not survive).
+    pub fn pcpu_intact(&self) -> Result<(), String> {
+        for (cpu, &pc) in self.pcpus.iter().enumerate() {
+            // SAFETY: the kernel's struct pcpu of each CPU.
+            let p = unsafe { &*(pc as *const Pcpu) };
+            let dynamic = self
+                .dpcpu_copies
+                .get(cpu)
+                .zip(self.sets.iter().find(|s| !s.virtualized))
+                .map_or(0, |(copy, set)| copy.wrapping_sub(set.start));
+            let bad = [
+                ("pc_curthread", p.pc_curthread as u64 != self.thread),
+                ("pc_cpuid", p.pc_cpuid as usize != cpu),
+                ("pc_dynamic", p.pc_dynamic as u64 != dynamic),
+                ("pc_prvspace", p.pc_prvspace as u64 != pc),
+            ];
+            if let Some((member, _)) = bad.iter().find(|(_, b)| *b) {
+                return Err(format!(
+                    "module code overwrote {member} of CPU {cpu}'s struct pcpu (a write through %gs, \
+                     such as a counter(9) used before it is allocated); a real kernel crashes here"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The offset of a member of the kernel's `struct thread`.
+    pub fn td(&self, member: &str) -> u64 {
+        self.options
+            .layout
+            .amd64()
+            .thread_offset(member)
+            .unwrap_or_else(|| super::child::die(&format!("struct thread has no {member}")))
+    }
+
     pub fn curvnet(&self) -> u64 {
-        // SAFETY: the kernel's thread.
-        unsafe { (*(self.thread as *const Thread)).td_vnet as u64 }
+        read_at(self.thread, self.td("td_vnet"))
     }
 
     pub fn set_curvnet(&self, vnet: u64) {
-        // SAFETY: the kernel's thread.
-        unsafe { (*(self.thread as *mut Thread)).td_vnet = vnet as *mut _ };
+        write_at(self.thread, self.td("td_vnet"), vnet);
     }
 
     pub fn vnet0(&self) -> u64 {
@@ -577,21 +631,22 @@ impl Kernel {
         let mut names = Vec::new();
         loop {
             let before = pending.len();
+            let l = self.options.layout.oid_amd64();
             pending.retain(|&oid| {
-                // SAFETY: relocated entries of the module's sysctl_set.
-                let o = unsafe { &*(oid as *const SysctlOid) };
-                let parent = o.oid_parent as u64;
+                // Relocated entries of the module's sysctl_set.
+                let parent: u64 = read_at(oid, l.parent);
                 let Some(prefix) = self.sysctl_nodes.get(&parent).cloned() else {
                     return true;
                 };
-                let leaf = memory::c_string(o.oid_name as u64).unwrap_or_default();
+                let kind: u32 = read_at(oid, l.kind);
+                let leaf = memory::c_string(read_at(oid, l.name)).unwrap_or_default();
                 let leaf = String::from_utf8_lossy(&leaf).into_owned();
                 let name = if prefix.is_empty() {
                     leaf
                 } else {
                     format!("{prefix}.{leaf}")
                 };
-                if o.oid_kind & super::layout::CTLTYPE == super::layout::CTLTYPE_NODE {
+                if kind & super::layout::CTLTYPE == super::layout::CTLTYPE_NODE {
                     self.sysctl_nodes.insert(oid, name.clone());
                 }
                 names.push(name.clone());
@@ -611,8 +666,14 @@ impl Kernel {
 
     /// The handler of a registered OID.
     pub fn sysctl_handler(&self, oid: u64) -> Option<super::layout::SysctlHandler> {
-        // SAFETY: a registered OID of a loaded module.
-        unsafe { (*(oid as *const SysctlOid)).oid_handler }
+        let handler: u64 = read_at(oid, self.options.layout.oid_amd64().handler);
+        if handler == 0 {
+            return None;
+        }
+        // SAFETY: a module's handler, by SYSCTL_HANDLER_ARGS.
+        Some(unsafe {
+            std::mem::transmute::<usize, super::layout::SysctlHandler>(handler as usize)
+        })
     }
 
     /// The OID, the first argument its handler gets (with the current
@@ -620,13 +681,13 @@ impl Kernel {
     /// `sysctl_root` does), and the second.
     pub fn sysctl_target(&self, name: &str, vnet: u64) -> Option<(u64, u64, i64, u32)> {
         let entry = self.sysctls.iter().find(|s| s.name == name)?;
-        // SAFETY: a registered OID of a loaded module.
-        let o = unsafe { &*(entry.oid as *const SysctlOid) };
-        let mut arg1 = o.oid_arg1 as u64;
-        if o.oid_kind & CTLFLAG_VNET != 0 && self.vimage() && vnet != 0 {
+        let l = self.options.layout.oid_amd64();
+        let kind: u32 = read_at(entry.oid, l.kind);
+        let mut arg1: u64 = read_at(entry.oid, l.arg1);
+        if kind & CTLFLAG_VNET != 0 && self.vimage() && vnet != 0 {
             arg1 = arg1.wrapping_add(Kernel::vnet_data_base(vnet));
         }
-        Some((entry.oid, arg1, o.oid_arg2, o.oid_kind))
+        Some((entry.oid, arg1, read_at(entry.oid, l.arg2), kind))
     }
 }
 

@@ -22,7 +22,8 @@ pub fn function(name: &str) -> Option<u64> {
         "panic" | "kassert_panic" => k_panic as *const () as u64,
         "malloc" => k_malloc as *const () as u64,
         "free" => k_free as *const () as u64,
-        "malloc_init" | "malloc_uninit" => k_nothing as *const () as u64,
+        "malloc_init" => k_malloc_init as *const () as u64,
+        "malloc_uninit" => k_nothing as *const () as u64,
         "bcopy" => k_bcopy as *const () as u64,
         "bzero" => k_bzero as *const () as u64,
         "memcpy" | "memmove" => k_memmove as *const () as u64,
@@ -124,6 +125,20 @@ unsafe extern "C" fn k_malloc(size: u64, _type: u64, flags: i32) -> u64 {
     p as u64
 }
 
+/// `malloc_init`: as FreeBSD's, a type of another `M_VERSION` is a panic.
+unsafe extern "C" fn k_malloc_init(mtp: u64) {
+    let want = with(|k| k.options.layout.m_version);
+    // struct malloc_type: ks_next, ks_version, ks_shortdesc.
+    let version: u64 = super::kernel::read_at(mtp, 8);
+    if version != want {
+        let name = c_string(super::kernel::read_at(mtp, 16)).unwrap_or_default();
+        panic_exit(&format!(
+            "malloc_init: type {} with unsupported version {version}",
+            String::from_utf8_lossy(&name)
+        ));
+    }
+}
+
 unsafe extern "C" fn k_free(p: u64, _type: u64) {
     // SAFETY: memory from k_malloc (or NULL).
     unsafe { libc::free(p as *mut c_void) }
@@ -186,16 +201,17 @@ unsafe extern "C" fn k_lock_init(lock: u64) {
 
 unsafe extern "C" fn k_critical_enter() {
     with(|k| {
-        // SAFETY: the kernel's thread.
-        unsafe { (*(k.thread as *mut super::abi::Thread)).td_critnest += 1 }
+        let at = k.td("td_critnest");
+        let n: u32 = super::kernel::read_at(k.thread, at);
+        super::kernel::write_at(k.thread, at, n + 1);
     });
 }
 
 unsafe extern "C" fn k_critical_exit() {
     with(|k| {
-        // SAFETY: the kernel's thread.
-        let t = unsafe { &mut *(k.thread as *mut super::abi::Thread) };
-        t.td_critnest = t.td_critnest.saturating_sub(1);
+        let at = k.td("td_critnest");
+        let n: u32 = super::kernel::read_at(k.thread, at);
+        super::kernel::write_at(k.thread, at, n.saturating_sub(1));
     });
 }
 

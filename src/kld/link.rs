@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::elf::{self, Object, Rela, STB_LOCAL, STB_WEAK, STT_FUNC};
 use super::kernel::{Kernel, LoadedFile, VnetCopy};
-use super::layout::{SysctlOid, ENOSPC};
+use super::layout::ENOSPC;
 use super::memory::{self, LowMap, PAGE};
 
 /// Why a load failed; the message is the kernel's.
@@ -42,10 +42,24 @@ pub struct Linked {
     pub sysctls: Vec<u64>,
 }
 
-fn sysinit_key(p: u64) -> (u32, u32) {
-    // SAFETY: checked to lie in the module's image by `set_pointers`.
-    let s = unsafe { &*(p as *const super::abi::Sysinit) };
-    (s.subsystem, s.order)
+/// `linker_file_sysinit`'s sort: for each entry, every later one that
+/// should come first (`before(earlier, later)` is true) is swapped with it.
+/// Equal keys can come out reversed: `[A1, A2, B]` with `B < A` sorts to
+/// `[B, A2, A1]`.
+pub fn exchange_sort(list: &mut [u64], out_of_order: impl Fn(u64, u64) -> bool) {
+    for i in 0..list.len() {
+        for j in i + 1..list.len() {
+            if out_of_order(list[i], list[j]) {
+                list.swap(i, j);
+            }
+        }
+    }
+}
+
+/// (subsystem, order): the first two members in every release's layout.
+pub fn sysinit_key(p: u64) -> (u32, u32) {
+    // Checked to lie in the module's image by `set_pointers`.
+    (super::kernel::read_at(p, 0), super::kernel::read_at(p, 4))
 }
 
 /// Links `object` into `kernel`.  On error nothing stays allocated.
@@ -340,13 +354,14 @@ fn link_placed(
         }
         Ok(out)
     };
-    let sysinit_bytes = std::mem::size_of::<super::abi::Sysinit>() as u64;
+    let (_, _, sysinit_bytes) = kernel.options.layout.sysinit_amd64();
     let mut sysinits = set_pointers("set_sysinit_set", sysinit_bytes)?;
     let mut sysuninits = set_pointers("set_sysuninit_set", sysinit_bytes)?;
-    let sysctls = set_pointers("set_sysctl_set", std::mem::size_of::<SysctlOid>() as u64)?;
-    // Sorted by (subsystem, order); SYSUNINITs in reverse.
-    sysinits.sort_by_key(|&p| sysinit_key(p));
-    sysuninits.sort_by_key(|&p| std::cmp::Reverse(sysinit_key(p)));
+    let sysctls = set_pointers("set_sysctl_set", kernel.options.layout.oid_amd64().size)?;
+    // Sorted by (subsystem, order), SYSUNINITs in reverse, by the kernel's
+    // own exchange sort, which is not stable.
+    exchange_sort(&mut sysinits, |a, b| sysinit_key(a) > sysinit_key(b));
+    exchange_sort(&mut sysuninits, |a, b| sysinit_key(a) < sysinit_key(b));
     Ok((functions, sysinits, sysuninits, sysctls))
 }
 

@@ -78,6 +78,7 @@ pub fn execute(
             detect: detect.unwrap_or(spec.detect),
             cpus: 2,
             vnet_copy: vnet_copy.unwrap_or_else(|| copy_of_release(release)),
+            layout: super::abi::layout_for(release.freebsd_version),
         },
         booted: false,
         last_load_error: None,
@@ -101,7 +102,12 @@ pub fn execute(
             continue;
         }
         runner.last_value = None;
-        let result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
+        let mut result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
+        if runner.booted {
+            if let Err(e) = with(|k| k.pcpu_intact()) {
+                result = Err(StepError::Failed(format!("panic: {e}")));
+            }
+        }
         let console = if runner.booted {
             try_console()
         } else {
@@ -465,10 +471,13 @@ fn update_fault_table(extra: &[(String, u64, u64)], object: &str) {
     set_fault_table(table);
 }
 
+/// `SI_SUB_DUMMY`: entries of this subsystem are never run.
+const SI_SUB_DUMMY: u32 = 0;
+
+/// A `struct sysinit`'s function and argument, at the release's layout.
 fn read_sysinit(p: u64) -> (u64, u64) {
-    // SAFETY: checked by the linker to lie in the module.
-    let s = unsafe { &*(p as *const super::abi::Sysinit) };
-    (s.func.map_or(0, |f| f as usize as u64), s.udata as u64)
+    let (func, udata, _) = with(|k| k.options.layout.sysinit_amd64());
+    (kernel::read_at(p, func), kernel::read_at(p, udata))
 }
 
 /// kldload of one file: link, then its SYSINITs in order.  An error is the
@@ -489,6 +498,9 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
     });
     with(|k| k.enter(0, k.vnet0())).map_err(|e| (e, super::layout::EINVAL))?;
     for &p in &linked.sysinits {
+        if link::sysinit_key(p).0 == SI_SUB_DUMMY {
+            continue;
+        }
         let (func, udata) = read_sysinit(p);
         if func != 0 {
             call1(func, udata);
@@ -546,6 +558,9 @@ fn unload(name: &str) -> Result<String, String> {
     })
     .unwrap_or_default();
     for &p in &sysuninits {
+        if link::sysinit_key(p).0 == SI_SUB_DUMMY {
+            continue;
+        }
         let (func, udata) = read_sysinit(p);
         if func != 0 {
             call1(func, udata);

@@ -50,7 +50,10 @@ pub fn patched_dir(source: &Path, cache: &Path) -> Result<PathBuf, VmError> {
     copy_dir(source, staging.path())?;
     patch_relocator(&staging.path().join("relocator.mod"))?;
     patch_bsd(&staging.path().join("bsd.mod"))?;
-    cache::write_file(&staging.path().join(".vnetgen-patched"), PATCH_VERSION.as_bytes())?;
+    cache::write_file(
+        &staging.path().join(".vnetgen-patched"),
+        PATCH_VERSION.as_bytes(),
+    )?;
     cache::publish_dir(staging, &dest)?;
     Ok(dest)
 }
@@ -91,14 +94,22 @@ pub fn relocator_jump(path: &Path, data: &[u8]) -> Result<usize, VmError> {
     let jump = usize::try_from(target)
         .ok()
         .and_then(|t| t.checked_sub(10))
-        .ok_or_else(|| bad(path, "grub_relocator64_rip is too close to the start of .text"))?;
+        .ok_or_else(|| {
+            bad(
+                path,
+                "grub_relocator64_rip is too close to the start of .text",
+            )
+        })?;
     match data.get(jump..jump + 2) {
         Some([0xff, 0x25]) => Ok(jump),
         Some(b) => Err(bad(
             path,
             format!("expected `ff 25` (jmp *disp(%rip)) at file offset {jump}, found {b:02x?}"),
         )),
-        None => Err(bad(path, "grub_relocator64_rip lies past the end of the file")),
+        None => Err(bad(
+            path,
+            "grub_relocator64_rip lies past the end of the file",
+        )),
     }
 }
 

@@ -126,7 +126,10 @@ pub fn root_image(
     for f in files {
         let rel = f.path.trim_start_matches('/');
         if rel.split('/').any(|c| c == ".." || c.is_empty()) {
-            return Err(VmError::Plan(format!("bad path in the root image: {}", f.path)));
+            return Err(VmError::Plan(format!(
+                "bad path in the root image: {}",
+                f.path
+            )));
         }
         cache::write_file(&tree.join(rel), &f.bytes)?;
     }

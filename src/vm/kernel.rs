@@ -65,8 +65,10 @@ fn label_of(path: &Path) -> String {
         })
         .unwrap_or_default();
     if parts.is_empty() {
-        path.file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     } else {
         parts.join("/")
     }

@@ -111,6 +111,8 @@ pub struct VmOptions {
 /// One boot of a kernel.
 #[derive(Debug, Clone)]
 pub struct BootRecord {
+    /// The whole console of the boot, with the seconds of each line.
+    pub log: PathBuf,
     /// From QEMU's start to its end.
     pub seconds: f64,
     /// When the kernel's copyright banner came.
@@ -162,7 +164,10 @@ pub fn run(
         })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(r) = options.release.as_deref() {
-        options.spec.release_or_newest(Some(r)).map_err(VmError::Release)?;
+        options
+            .spec
+            .release_or_newest(Some(r))
+            .map_err(VmError::Release)?;
     }
     let toolchain = Toolchain::locate()?;
     let mut reports = Vec::new();
@@ -323,12 +328,15 @@ fn run_kernel(
         }
         if !progressed {
             // The boot ran none of them: booting again would do the same.
-            let b = report.boots.last().map(|b| b.ended.clone()).unwrap_or_default();
+            let b = report
+                .boots
+                .last()
+                .map(|b| b.ended.clone())
+                .unwrap_or_default();
             for p in rest {
                 results.insert(
                     p.id,
-                    failed_everywhere(&[p.scenario.name.clone()], &b, &[])
-                        .remove(0),
+                    failed_everywhere(&[p.scenario.name.clone()], &b, &[]).remove(0),
                 );
             }
             break;
@@ -414,11 +422,13 @@ fn prepare(
                         dir,
                         variant,
                         built_for,
-                    } => lab::build_module(&spec, &lab_options, dir, info.arch, *variant, *built_for)
-                        .map_err(|e| format!("building {}: {e}", dir.display()))
-                        .and_then(|ko| {
-                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                        }),
+                    } => {
+                        lab::build_module(&spec, &lab_options, dir, info.arch, *variant, *built_for)
+                            .map_err(|e| format!("building {}: {e}", dir.display()))
+                            .and_then(|ko| {
+                                std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                            })
+                    }
                 };
                 bytes.map(|bytes| {
                     let hash = kernel::hex(&Sha256::digest(&bytes));
@@ -439,7 +449,9 @@ fn prepare(
 fn panic_line(lines: &[String]) -> Option<String> {
     lines
         .iter()
-        .find(|l| l.starts_with("panic: ") || l.contains("Fatal trap") || l.starts_with("init died"))
+        .find(|l| {
+            l.starts_with("panic: ") || l.contains("Fatal trap") || l.starts_with("init died")
+        })
         .cloned()
 }
 
@@ -462,7 +474,9 @@ fn boot_once(
     for p in pending {
         plan_text.push_str(&plan::plan_lines(p, info.config));
         for m in p.modules.values().flatten().flatten() {
-            files.entry(m.path.clone()).or_insert_with(|| m.bytes.clone());
+            files
+                .entry(m.path.clone())
+                .or_insert_with(|| m.bytes.clone());
         }
         for step in &p.scenario.steps {
             if let Command::Cpus(n) = step.command {
@@ -487,6 +501,29 @@ fn boot_once(
         marker: plan::MARKER,
     })?;
     let lines: Vec<String> = console.lines.iter().map(|(_, l)| l.clone()).collect();
+    // The whole console, for reading after the run.
+    let log_name: String = info
+        .label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let log = options
+        .vm_cache
+        .join("consoles")
+        .join(format!("{log_name}.log"));
+    let mut log_text: String = console
+        .lines
+        .iter()
+        .map(|(t, l)| format!("{:7.2} {l}\n", t.as_secs_f64()))
+        .collect();
+    log_text.push_str(&format!("-- {:?}\n", console.ended));
+    cache::write_file(&log, log_text.as_bytes())?;
     let at = |needle: &str| {
         console
             .lines
@@ -524,6 +561,7 @@ fn boot_once(
         Some(m) => m.clone(),
     };
     let record = BootRecord {
+        log,
         seconds: console.elapsed.as_secs_f64(),
         kernel_at: at("Copyright (c)"),
         init_at,
@@ -538,7 +576,8 @@ fn boot_once(
         }
         for p in pending {
             let mut r = failed_everywhere(&[p.scenario.name.clone()], &message, &tail).remove(0);
-            r.notes.push("the last console lines are the kernel's".into());
+            r.notes
+                .push("the last console lines are the kernel's".into());
             results.insert(p.id, r);
         }
         return Ok((record, results));

@@ -117,7 +117,11 @@ pub fn plan_lines(p: &Planned, config: KernelConfig) -> String {
             }
             Command::VnetCreate => {
                 vnets += 1;
-                let _ = writeln!(out, "step {sid} vnet-create {} want=ok", jail_name(id, vnets));
+                let _ = writeln!(
+                    out,
+                    "step {sid} vnet-create {} want=ok",
+                    jail_name(id, vnets)
+                );
             }
             Command::VnetDestroy(n) => {
                 let _ = writeln!(out, "step {sid} vnet-destroy {} want=ok", jail_name(id, *n));
@@ -180,7 +184,11 @@ pub fn plan_lines(p: &Planned, config: KernelConfig) -> String {
     let mut k = 0;
     for n in (1..=vnets).rev() {
         k += 1;
-        let _ = writeln!(out, "step {id}.c{k} vnet-destroy {} want=any", jail_name(id, n));
+        let _ = writeln!(
+            out,
+            "step {id}.c{k} vnet-destroy {} want=any",
+            jail_name(id, n)
+        );
     }
     for name in ever_loaded.iter().rev() {
         k += 1;
@@ -501,7 +509,11 @@ pub fn evaluate(
                     console.extend(kernel.iter().cloned());
                     if l.int("rc").unwrap_or(-1) >= 0 {
                         loaded += 1;
-                        done.push(format!("loaded {} (file id {})", m.name, l.int("rc").unwrap_or(0)));
+                        done.push(format!(
+                            "loaded {} (file id {})",
+                            m.name,
+                            l.int("rc").unwrap_or(0)
+                        ));
                     } else {
                         let errno = l.int("errno").unwrap_or(0) as i32;
                         let mut message = kernel.join("; ");
@@ -781,7 +793,9 @@ mod tests {
                 (7, false, Some(2))
             ]
         );
-        assert!(r.steps[4].text.contains("link_elf_obj: symbol x undefined; kldload b.ko: ENOEXEC (8)"));
+        assert!(r.steps[4]
+            .text
+            .contains("link_elf_obj: symbol x undefined; kldload b.ko: ENOEXEC (8)"));
         assert_eq!(
             r.verdict,
             Verdict::Failed {

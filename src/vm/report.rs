@@ -173,6 +173,7 @@ pub fn json(reports: &[KernelReport]) -> String {
                 "problem": k.problem,
                 "passed": k.passed(),
                 "boots": k.boots.iter().map(|b| json!({
+                    "log": b.log.display().to_string(),
                     "seconds": b.seconds,
                     "kernel_at": b.kernel_at,
                     "init_at": b.init_at,
@@ -183,8 +184,8 @@ pub fn json(reports: &[KernelReport]) -> String {
             })
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&json!({"schema": 1, "kernels": kernels}))
-        .unwrap_or_default();
+    let mut s =
+        serde_json::to_string_pretty(&json!({"schema": 1, "kernels": kernels})).unwrap_or_default();
     s.push('\n');
     s
 }
@@ -233,7 +234,11 @@ pub fn junit(reports: &[KernelReport]) -> String {
             match &r.verdict {
                 Verdict::Passed => out.push_str("/>\n"),
                 Verdict::Skipped(why) => {
-                    let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml(why));
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        xml(why)
+                    );
                 }
                 Verdict::Failed {
                     line,

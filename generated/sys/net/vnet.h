@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 0a784222cd0a391d03cef43b455b27f8288544aaeccdf750baeab0c71d243bc4
+ * vnetgen-sha256: 185cb9f605e55ca9315866cd94de5f370b05072493140ccffb0c62e0a187d531
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -151,16 +151,16 @@ struct vnet_sysinit {
 	{								\
 		VNET_PCPUSTAT_ALLOC(name, M_WAITOK);			\
 	}								\
-	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _init, NULL)
+	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_INIT_IF,		\
+	    SI_ORDER_FIRST, vnet_ ## name ## _init, NULL)
 #define	VNET_PCPUSTAT_SYSUNINIT(name)					\
 	static void							\
 	vnet_ ## name ## _uninit(const void *unused __unused)		\
 	{								\
 		VNET_PCPUSTAT_FREE(name);				\
 	}								\
-	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _uninit, NULL)
+	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_INIT_IF,	\
+	    SI_ORDER_FIRST, vnet_ ## name ## _uninit, NULL)
 
 #if defined(VIMAGE_RUNTIME)
 /*

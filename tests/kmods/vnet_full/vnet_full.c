@@ -187,6 +187,45 @@ vnet_full_ptrs(struct thread *td __unused, struct proc *p __unused)
 	return (n);
 }
 
+/*
+ * `call FUNC` on a real kernel (vnetgen vm): a kernel cannot call a
+ * module's function, so each function the scenarios call is the sysctl
+ * debug.FUNC, whose handler calls it with the longs written to the sysctl
+ * and returns its result.
+ */
+static int
+vnet_full_call(SYSCTL_HANDLER_ARGS)
+{
+	long (*fn)(long, long, long, long, long, long);
+	long a[6] = { 0, 0, 0, 0, 0, 0 };
+	long r;
+	int error;
+
+	(void)oidp;
+	(void)arg2;
+	if (req->newptr != NULL) {
+		if (req->newlen > sizeof(a))
+			return (EINVAL);
+		error = SYSCTL_IN(req, a, req->newlen);
+		if (error != 0)
+			return (error);
+	}
+	fn = (long (*)(long, long, long, long, long, long))(uintptr_t)arg1;
+	r = fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+	return (SYSCTL_OUT(req, &r, sizeof(r)));
+}
+#define	VNET_FULL_CALL(f)						\
+	SYSCTL_PROC(_debug, OID_AUTO, f, CTLTYPE_LONG | CTLFLAG_RW |	\
+	    CTLFLAG_ANYBODY | CTLFLAG_MPSAFE, (void *)(uintptr_t)f, 0,	\
+	    vnet_full_call, "L", "calls " #f)
+VNET_FULL_CALL(vnet_full_init_calls_get);
+VNET_FULL_CALL(vnet_full_inits_get);
+VNET_FULL_CALL(vnet_full_default);
+VNET_FULL_CALL(vnet_full_ttl);
+VNET_FULL_CALL(vnet_full_add);
+VNET_FULL_CALL(vnet_full_sum);
+VNET_FULL_CALL(vnet_full_foreach);
+
 static int
 vnet_full_modevent(module_t mod __unused, int what, void *arg __unused)
 {

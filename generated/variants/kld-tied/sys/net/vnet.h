@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 568a695b1682ced2fb7c0b21b24ba084b73912b481572d4e429970f087239cf8
+ * vnetgen-sha256: 99d90dad274404e251f8f9d951ad77ef0b7af943ba05c9639dfe1b3b3b5a219a
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -133,16 +133,16 @@ struct vnet_sysinit {
 	{								\
 		VNET_PCPUSTAT_ALLOC(name, M_WAITOK);			\
 	}								\
-	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _init, NULL)
+	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_INIT_IF,		\
+	    SI_ORDER_FIRST, vnet_ ## name ## _init, NULL)
 #define	VNET_PCPUSTAT_SYSUNINIT(name)					\
 	static void							\
 	vnet_ ## name ## _uninit(const void *unused __unused)		\
 	{								\
 		VNET_PCPUSTAT_FREE(name);				\
 	}								\
-	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _uninit, NULL)
+	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_INIT_IF,	\
+	    SI_ORDER_FIRST, vnet_ ## name ## _uninit, NULL)
 
 #ifdef VIMAGE
 /*

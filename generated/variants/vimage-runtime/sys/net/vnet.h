@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 8dbe8e263e36719bb7e3b7fa3c7fa5de5d424e495ce8e95068d9db9bccd2b5aa
+ * vnetgen-sha256: 90e074bba8e171833d7c6bbdb7c8210c69796cd3ee3391189858032373e426c5
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -350,16 +350,16 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 	{								\
 		VNET_PCPUSTAT_ALLOC(name, M_WAITOK);			\
 	}								\
-	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _init, NULL)
+	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_INIT_IF,		\
+	    SI_ORDER_FIRST, vnet_ ## name ## _init, NULL)
 #define	VNET_PCPUSTAT_SYSUNINIT(name)					\
 	static void							\
 	vnet_ ## name ## _uninit(const void *unused __unused)		\
 	{								\
 		VNET_PCPUSTAT_FREE(name);				\
 	}								\
-	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _uninit, NULL)
+	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_INIT_IF,	\
+	    SI_ORDER_FIRST, vnet_ ## name ## _uninit, NULL)
 
 #endif /* _KERNEL */
 

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 7f01e390815dc4845ae61f81d413e0dd16d0b2ddd2ec2cce1b34a9cf55ba0f47
+ * vnetgen-sha256: ffa25f92855ee22c2a76b03c02beac0ac5a94b0a3b564213d538157bad1b70fc
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -324,16 +324,16 @@ void	vnet_global_eventhandler_iterator_func(void *, ...);
 	{								\
 		VNET_PCPUSTAT_ALLOC(name, M_WAITOK);			\
 	}								\
-	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _init, NULL)
+	VNET_SYSINIT(vnet_ ## name ## _init, SI_SUB_INIT_IF,		\
+	    SI_ORDER_FIRST, vnet_ ## name ## _init, NULL)
 #define	VNET_PCPUSTAT_SYSUNINIT(name)					\
 	static void							\
 	vnet_ ## name ## _uninit(const void *unused __unused)		\
 	{								\
 		VNET_PCPUSTAT_FREE(name);				\
 	}								\
-	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_PROTO_IFATTACHDOMAIN, \
-	    SI_ORDER_ANY, vnet_ ## name ## _uninit, NULL)
+	VNET_SYSUNINIT(vnet_ ## name ## _uninit, SI_SUB_INIT_IF,	\
+	    SI_ORDER_FIRST, vnet_ ## name ## _uninit, NULL)
 
 /*
  * The kernel's own interfaces, present in VIMAGE kernels only.
