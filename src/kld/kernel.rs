@@ -52,6 +52,28 @@ impl VnetCopy {
     }
 }
 
+/// Which of FreeBSD's kernel linkers the emulated kernel models.  Modules
+/// always run as amd64 code; the linker decides the messages, the errno
+/// and when the per-instance sets are copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loader {
+    /// amd64: `link_elf_obj.c`, relocatable modules.
+    LinkElfObj,
+    /// i386 (and the other architectures): `link_elf.c`, shared objects.
+    LinkElf,
+}
+
+impl Loader {
+    /// The linker of an architecture's kernels.
+    pub fn of_arch(arch: &str) -> Loader {
+        if arch == "amd64" {
+            Loader::LinkElfObj
+        } else {
+            Loader::LinkElf
+        }
+    }
+}
+
 /// The kernel a scenario boots.
 #[derive(Debug, Clone, Copy)]
 pub struct KernelOptions {
@@ -61,6 +83,7 @@ pub struct KernelOptions {
     pub vnet_copy: VnetCopy,
     /// The release's structure layouts.
     pub layout: &'static Layout,
+    pub loader: Loader,
 }
 
 /// The most CPUs a scenario may ask for.
@@ -137,6 +160,8 @@ pub struct Kernel {
     /// The file whose SYSINITs are running.
     pub loading: Option<String>,
     pub eventhandlers: Vec<EventHandler>,
+    /// Each event's `struct eventhandler_list` stand-in (0 until asked for).
+    pub event_lists: HashMap<String, u64>,
     pub sysctls: Vec<SysctlEntry>,
     pub sysctl_nodes: HashMap<u64, String>,
     pub locks: HashMap<u64, i64>,
@@ -399,6 +424,7 @@ impl Kernel {
             registered: Vec::new(),
             loading: None,
             eventhandlers: Vec::new(),
+            event_lists: HashMap::new(),
             sysctls: Vec::new(),
             sysctl_nodes,
             locks: HashMap::new(),
@@ -518,6 +544,19 @@ impl Kernel {
         set_gs_base(pc)?;
         self.set_curvnet(if self.vimage() { vnet } else { 0 });
         Ok(())
+    }
+
+    /// The list of an event that has had a handler, or 0.
+    pub fn event_list(&mut self, event: &str) -> u64 {
+        let Some(&at) = self.event_lists.get(event) else {
+            return 0;
+        };
+        if at != 0 {
+            return at;
+        }
+        let at = self.alloc(64, 8).unwrap_or(0);
+        self.event_lists.insert(event.to_string(), at);
+        at
     }
 
     /// Checks what module code must never write: each CPU's `pc_curthread`,

@@ -45,7 +45,7 @@ pub fn function(name: &str) -> Option<u64> {
         "eventhandler_register" => k_eventhandler_register as *const () as u64,
         "vimage_eventhandler_register" => k_vimage_eventhandler_register as *const () as u64,
         "eventhandler_deregister" => k_eventhandler_deregister as *const () as u64,
-        "eventhandler_find_list" => k_null as *const () as u64,
+        "eventhandler_find_list" => k_eventhandler_find_list as *const () as u64,
         "eventhandler_prune_list"
         | "vnet_global_eventhandler_iterator_func"
         | "vnet_log_recursion" => k_nothing as *const () as u64,
@@ -111,10 +111,6 @@ unsafe extern "C" fn k_panic(fmt: u64, a: u64, b: u64, c: u64, d: u64, e: u64) -
 }
 
 unsafe extern "C" fn k_nothing() {}
-
-unsafe extern "C" fn k_null() -> u64 {
-    0
-}
 
 const M_ZERO: i32 = 0x100;
 
@@ -255,6 +251,7 @@ fn register_handler(name: u64, func: u64, arg: u64, priority: i32, per_vnet: boo
                 func,
             }
         };
+        k.event_lists.entry(event.clone()).or_insert(0);
         k.eventhandlers.push(EventHandler {
             event,
             func,
@@ -284,6 +281,13 @@ unsafe extern "C" fn k_vimage_eventhandler_register(
     _iter: u64,
 ) -> u64 {
     register_handler(name, func, arg, pri, true)
+}
+
+/// `eventhandler_find_list`: the event's list, once a handler has been
+/// registered for it; NULL for an event nobody registered for.
+unsafe extern "C" fn k_eventhandler_find_list(name: u64) -> u64 {
+    let event = String::from_utf8_lossy(&c_string(name).unwrap_or_default()).into_owned();
+    with(|k| k.event_list(&event))
 }
 
 unsafe extern "C" fn k_eventhandler_deregister(_list: u64, tag: u64) {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::elf::{self, Object, Rela, STB_LOCAL, STB_WEAK, STT_FUNC};
-use super::kernel::{Kernel, LoadedFile, VnetCopy};
+use super::kernel::{Kernel, LoadedFile, Loader, VnetCopy};
 use super::layout::ENOSPC;
 use super::memory::{self, LowMap, PAGE};
 
@@ -125,11 +125,21 @@ pub fn link(kernel: &mut Kernel, object: &Object) -> Result<Linked, LoadError> {
                     } else {
                         "pcpu"
                     };
-                    return Err(LoadError {
-                        message: format!(
+                    let message = match kernel.options.loader {
+                        Loader::LinkElfObj => format!(
                             "link_elf_load_file: {family} module space is out of space; cannot allocate {:#x} for {name}",
                             s.size
                         ),
+                        // link_elf.c's parse_dpcpu/parse_vnet: the set with
+                        // its 4 bytes of padding, in decimal.
+                        Loader::LinkElf => format!(
+                            "parse_{}: {family} module space is out of space; cannot allocate {} for {name}",
+                            if family == "vnet" { "vnet" } else { "dpcpu" },
+                            s.size + 4
+                        ),
+                    };
+                    return Err(LoadError {
+                        message,
                         errno: ENOSPC,
                     });
                 };
@@ -213,7 +223,11 @@ fn link_placed(
     text_end: usize,
 ) -> Result<LinkParts, LoadError> {
     let name = &object.name;
-    let vnet_early = kernel.options.vnet_copy == VnetCopy::BeforeRelocation;
+    // link_elf.c (i386's shared objects) copies both sets into the kernel's
+    // module space before relocating the module's own image: no copy, and
+    // no vnet made later, ever sees a relocated value.
+    let shared = kernel.options.loader == Loader::LinkElf;
+    let vnet_early = shared || kernel.options.vnet_copy == VnetCopy::BeforeRelocation;
     // The initial bytes; set_pcpu (and set_vnet on older kernels) reaches
     // the existing instances now, before relocation.
     for s in object.sections.iter().filter(|s| s.alloc()) {
@@ -271,7 +285,10 @@ fn link_placed(
             }
         }
         Err(LoadError {
-            message: format!("link_elf_obj: symbol {} undefined", sym.name),
+            message: match kernel.options.loader {
+                Loader::LinkElfObj => format!("link_elf_obj: symbol {} undefined", sym.name),
+                Loader::LinkElf => format!("link_elf: symbol {} undefined", sym.name),
+            },
             errno: libc::ENOENT,
         })
     };
@@ -301,6 +318,9 @@ fn link_placed(
         {
             if kernel.sets[set].virtualized && !vnet_early {
                 propagate(kernel, set, addr, s.size);
+            }
+            if shared {
+                copy_bytes(&s.data, addr, s.size);
             }
         }
     }

@@ -60,6 +60,7 @@ fn applies(step: &Step, config: KernelConfig) -> bool {
 pub fn execute(
     spec: &Spec,
     release: &Release,
+    loader: kernel::Loader,
     scenario: &Scenario,
     loads: &HashMap<usize, Vec<Prepared>>,
 ) {
@@ -79,6 +80,7 @@ pub fn execute(
             cpus: 2,
             vnet_copy: vnet_copy.unwrap_or_else(|| copy_of_release(release)),
             layout: super::abi::layout_for(release.freebsd_version),
+            loader,
         },
         booted: false,
         last_load_error: None,
@@ -480,6 +482,26 @@ fn read_sysinit(p: u64) -> (u64, u64) {
     (kernel::read_at(p, func), kernel::read_at(p, udata))
 }
 
+/// What `linker_load_file` makes of a linker's failure.  amd64 tries
+/// `link_elf_obj` then `link_elf`, which takes an ET_REL object for an
+/// unsupported file type: it says so, and kldload fails with ENOEXEC,
+/// whatever the first linker said.  i386's `link_elf` gives ENOENT for an
+/// undefined symbol (nothing else found the file), ENOEXEC otherwise.
+fn linker_load_file_error(loader: kernel::Loader, name: &str, e: link::LoadError) -> (String, i32) {
+    use super::layout::{ENOENT, ENOEXEC};
+    match loader {
+        kernel::Loader::LinkElfObj => (
+            format!(
+                "{}; linker_load_file: {name} - unsupported file type",
+                e.message
+            ),
+            ENOEXEC,
+        ),
+        kernel::Loader::LinkElf if e.errno == ENOENT => (e.message, ENOENT),
+        kernel::Loader::LinkElf => (e.message, ENOEXEC),
+    }
+}
+
 /// kldload of one file: link, then its SYSINITs in order.  An error is the
 /// kernel's message and kldload's errno.
 fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
@@ -490,7 +512,8 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
         ));
     }
     let object = elf::read(name, bytes).map_err(|e| (e.to_string(), super::layout::ENOEXEC))?;
-    let linked = with(|k| link::link(k, &object)).map_err(|e| (e.message, e.errno))?;
+    let linked = with(|k| link::link(k, &object))
+        .map_err(|e| with(|k| linker_load_file_error(k.options.loader, name, e)))?;
     update_fault_table(&linked.file.functions, name);
     let sysctls = with(|k| {
         k.loading = Some(name.to_string());
@@ -573,6 +596,28 @@ fn unload(name: &str) -> Result<String, String> {
             let file = k.files.remove(i);
             for &(set, offset, size) in &file.set_allocations {
                 k.sets[set].modspace.free(offset, size);
+            }
+            // An event handler in the module's code outlives it: a real
+            // kernel calls it at the event (at shutdown, say) and crashes.
+            let (start, end) = (
+                file.image.base(),
+                file.image.base() + file.image.len() as u64,
+            );
+            for h in k
+                .eventhandlers
+                .iter()
+                .filter(|h| (start..end).contains(&h.func))
+            {
+                let function = file
+                    .functions
+                    .iter()
+                    .find(|(_, a, _)| *a == h.func)
+                    .map_or_else(|| format!("{:#x}", h.func), |(n, _, _)| n.clone());
+                k.console.push_str(&format!(
+                    "kld: {name} is unloaded with its {} handler {function} still registered; \
+                     the kernel calls it at that event and crashes\n",
+                    h.event
+                ));
             }
         }
     });

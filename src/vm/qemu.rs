@@ -56,7 +56,14 @@ pub struct Boot<'a> {
     pub stall: Duration,
     /// Lines that show progress: they contain this marker.
     pub marker: &'a str,
+    /// Lines that mean the kernel is going down (`panic: `): after one,
+    /// the guest gets [`FATAL_GRACE`] of quiet to reboot, not `stall`.
+    pub fatal: &'a [&'a str],
 }
+
+/// How long a kernel that panicked may stay quiet before it counts as hung
+/// (a panic inside the panic, with nothing printed, never ends).
+pub const FATAL_GRACE: Duration = Duration::from_secs(3);
 
 /// How a boot ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,19 +164,24 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
     let mut lines: Vec<(Duration, String)> = Vec::new();
     let mut partial: Vec<u8> = Vec::new();
     let mut last_progress = Instant::now();
+    let mut going_down = false;
     let ended = loop {
+        let limit = if going_down { FATAL_GRACE } else { boot.stall };
         let waited = last_progress.elapsed();
-        if waited >= boot.stall {
+        if waited >= limit {
             break Ended::Stalled(waited);
         }
-        match rx.recv_timeout((boot.stall - waited).min(Duration::from_millis(500))) {
+        match rx.recv_timeout((limit - waited).min(Duration::from_millis(500))) {
             Ok(chunk) => {
                 for &b in &chunk {
                     if b == b'\n' {
                         let line = String::from_utf8_lossy(&partial)
                             .trim_end_matches('\r')
                             .to_string();
-                        if line.contains(boot.marker) {
+                        if boot.fatal.iter().any(|f| line.contains(f)) {
+                            going_down = true;
+                        }
+                        if going_down || line.contains(boot.marker) {
                             last_progress = Instant::now();
                         }
                         lines.push((started.elapsed(), line));

@@ -63,6 +63,11 @@ vnet_full_shutdown(void *arg __unused, int howto __unused)
 }
 
 static void
+vnet_full_mountroot(void *arg __unused)
+{
+}
+
+static void
 vnet_full_init(const void *unused __unused)
 {
 	VNET_ASSERT(curvnet != NULL || !VNET_ACTIVE(), ("no vnet"));
@@ -231,13 +236,20 @@ vnet_full_modevent(module_t mod __unused, int what, void *arg __unused)
 {
 	switch (what) {
 	case MOD_LOAD:
-		VNET_GLOBAL_EVENTHANDLER_REGISTER(shutdown_pre_sync,
-		    vnet_full_shutdown, NULL, EVENTHANDLER_PRI_ANY);
+		/*
+		 * The untagged form cannot be deregistered: only for an event
+		 * that has happened for good (mountroot), never for one the
+		 * kernel invokes after the module is gone, such as shutdown.
+		 */
+		VNET_GLOBAL_EVENTHANDLER_REGISTER(mountroot,
+		    vnet_full_mountroot, NULL, EVENTHANDLER_PRI_ANY);
 		VNET_GLOBAL_EVENTHANDLER_REGISTER_TAG(vnet_full_tag,
 		    shutdown_post_sync, vnet_full_shutdown, NULL,
 		    EVENTHANDLER_PRI_ANY);
 		return (0);
 	case MOD_UNLOAD:
+		/* A handler left behind is called at shutdown, module gone. */
+		EVENTHANDLER_DEREGISTER(shutdown_post_sync, vnet_full_tag);
 		return (0);
 	default:
 		return (EOPNOTSUPP);
