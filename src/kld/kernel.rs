@@ -113,6 +113,9 @@ pub struct SetSpace {
 pub struct VnetInstance {
     pub number: u32,
     pub vnet: u64,
+    /// On the vnet list (`VNET_FOREACH` sees it): from the end of its
+    /// constructors to the start of its destructors, as in `vnet.c`.
+    pub listed: bool,
 }
 
 /// A module registered by `module_register_init`.
@@ -159,6 +162,9 @@ pub struct Kernel {
     pub registered: Vec<RegisteredModule>,
     /// The file whose SYSINITs are running.
     pub loading: Option<String>,
+    /// Its modules' MOD_LOADs so far, and the messages of those that failed.
+    pub module_attempts: usize,
+    pub module_failures: Vec<String>,
     pub eventhandlers: Vec<EventHandler>,
     /// Each event's `struct eventhandler_list` stand-in (0 until asked for).
     pub event_lists: HashMap<String, u64>,
@@ -423,6 +429,8 @@ impl Kernel {
             files: Vec::new(),
             registered: Vec::new(),
             loading: None,
+            module_attempts: 0,
+            module_failures: Vec::new(),
             eventhandlers: Vec::new(),
             event_lists: HashMap::new(),
             sysctls: Vec::new(),
@@ -433,7 +441,7 @@ impl Kernel {
             panicked: None,
         };
         if kernel.vimage() {
-            let vnet0 = kernel.new_vnet_instance()?;
+            let vnet0 = kernel.new_vnet_instance(true)?;
             write(vnet0_var, vnet0);
         }
         Ok(kernel)
@@ -451,8 +459,8 @@ impl Kernel {
         self.sets.iter().find(|s| s.virtualized)
     }
 
-    /// A vnet with a fresh copy of the master `set_vnet`, not yet listed.
-    fn new_vnet_instance(&mut self) -> Result<u64, String> {
+    /// A vnet with a fresh copy of the master `set_vnet`, listed or not.
+    fn new_vnet_instance(&mut self, listed: bool) -> Result<u64, String> {
         let (start, size) = self
             .vnet_set()
             .map(|s| (s.start, s.size))
@@ -473,10 +481,29 @@ impl Kernel {
         self.vnets.push(VnetInstance {
             number: self.next_vnet,
             vnet,
+            listed,
         });
         self.next_vnet += 1;
         self.relink_vnets();
         Ok(vnet)
+    }
+
+    /// Puts a vnet on the list, its constructors having run (`vnet_alloc`).
+    pub fn list_vnet(&mut self, number: u32) {
+        for v in self.vnets.iter_mut().filter(|v| v.number == number) {
+            v.listed = true;
+        }
+        self.relink_vnets();
+    }
+
+    /// The vnets in list order (`VNET_FOREACH`: the newest first).
+    pub fn listed_vnets(&self) -> Vec<u64> {
+        self.vnets
+            .iter()
+            .rev()
+            .filter(|v| v.listed)
+            .map(|v| v.vnet)
+            .collect()
     }
 
     /// Rebuilds the C list `vnet_head`: the newest vnet first, as
@@ -486,7 +513,7 @@ impl Kernel {
             return;
         };
         let mut prev_next = head;
-        for inst in self.vnets.iter().rev() {
+        for inst in self.vnets.iter().rev().filter(|v| v.listed) {
             // SAFETY: `vnet` is a live struct vnet in kernel memory.
             let v = unsafe { &mut *(inst.vnet as *mut Vnet) };
             write(prev_next, inst.vnet);
@@ -497,14 +524,15 @@ impl Kernel {
         write(prev_next, 0u64);
     }
 
-    /// Creates a vnet (listed only once its constructors have run).
+    /// Creates a vnet, not yet listed: [`Kernel::list_vnet`] once its
+    /// constructors have run.
     pub fn create_vnet(&mut self) -> Result<(u32, u64), String> {
         if !self.vimage() {
             return Err(
                 "vnet create: this kernel has no VIMAGE (options VIMAGE is not configured)".into(),
             );
         }
-        let vnet = self.new_vnet_instance()?;
+        let vnet = self.new_vnet_instance(false)?;
         let number = self.next_vnet - 1;
         Ok((number, vnet))
     }
@@ -520,10 +548,20 @@ impl Kernel {
         self.vnets.iter().find(|v| v.vnet == vnet).map(|v| v.number)
     }
 
-    /// Unlists a vnet; its destructors are the caller's to run.
+    /// Takes a vnet off the list and sets its `vnet_shutdown`
+    /// (`vnet_destroy`); its destructors are the caller's to run.
     pub fn unlist_vnet(&mut self, number: u32) {
-        self.vnets.retain(|v| v.number != number);
+        for v in self.vnets.iter_mut().filter(|v| v.number == number) {
+            v.listed = false;
+            // SAFETY: a live struct vnet.
+            unsafe { (*(v.vnet as *mut Vnet)).vnet_shutdown = true };
+        }
         self.relink_vnets();
+    }
+
+    /// Forgets a destroyed vnet.
+    pub fn drop_vnet(&mut self, number: u32) {
+        self.vnets.retain(|v| v.number != number);
     }
 
     pub fn vnet_data_base(vnet: u64) -> u64 {
@@ -723,7 +761,8 @@ impl Kernel {
         let l = self.options.layout.oid_amd64();
         let kind: u32 = read_at(entry.oid, l.kind);
         let mut arg1: u64 = read_at(entry.oid, l.arg1);
-        if kind & CTLFLAG_VNET != 0 && self.vimage() && vnet != 0 {
+        // sysctl_root: the vnet's base is added to a non-NULL arg1 only.
+        if kind & CTLFLAG_VNET != 0 && self.vimage() && vnet != 0 && arg1 != 0 {
             arg1 = arg1.wrapping_add(Kernel::vnet_data_base(vnet));
         }
         Some((entry.oid, arg1, read_at(entry.oid, l.arg2), kind))

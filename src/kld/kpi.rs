@@ -11,7 +11,7 @@
 use std::ffi::c_void;
 
 use super::kernel::{with, EventHandler, RegisteredModule};
-use super::layout::{ModuleData, SysctlOid, SysctlReq, VnetSysinit, MOD_LOAD};
+use super::layout::{ModuleData, SysctlOid, SysctlReq, VnetSysinit, MOD_LOAD, MOD_UNLOAD};
 use super::memory::c_string;
 
 /// The address of the function that implements `name`, if it is one.
@@ -307,13 +307,24 @@ unsafe extern "C" fn k_module_register_init(data: u64) {
         Some(h) => unsafe { h(handle as *mut c_void, MOD_LOAD, md.priv_) },
         None => 0,
     };
+    if error != 0 {
+        // kern_module.c: the failed module gets MOD_UNLOAD, and is released.
+        if let Some(h) = md.evhand {
+            // SAFETY: as above.
+            unsafe { h(handle as *mut c_void, MOD_UNLOAD, md.priv_) };
+        }
+    }
     with(|k| {
+        k.module_attempts += 1;
         if error != 0 {
-            k.console.push_str(&format!(
-                "module_register_init: MOD_LOAD ({name}, {:#x}, {:#x}) error {error}\n",
+            let message = format!(
+                "module_register_init: MOD_LOAD ({name}, {:#x}, {:#x}) error {error}",
                 md.evhand.map_or(0, |f| f as usize),
                 md.priv_ as usize
-            ));
+            );
+            k.console.push_str(&message);
+            k.console.push('\n');
+            k.module_failures.push(message);
             return;
         }
         let file = k.loading.clone().unwrap_or_default();
@@ -489,7 +500,7 @@ fn run_in_vnets(vs: u64, vnets: &[u64]) {
 
 /// The vnets in list order (`VNET_FOREACH`: the newest first).
 fn listed_vnets() -> Vec<u64> {
-    with(|k| k.vnets.iter().rev().map(|v| v.vnet).collect())
+    with(|k| k.listed_vnets())
 }
 
 unsafe extern "C" fn k_vnet_register_sysinit(vs: u64) {

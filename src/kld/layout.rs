@@ -42,8 +42,8 @@ pub struct Vnet {
     pub vnet_shutdown: bool,
 }
 
-/// `VNET_MAGIC_N`.
-pub const VNET_MAGIC_N: u32 = 0x3e0d_8f29;
+/// `VNET_MAGIC_N` (`sys/net/vnet.h`, 13.2 and 15.1).
+pub const VNET_MAGIC_N: u32 = 0x5e4a_6f28;
 
 /// `TAILQ_ENTRY(vnet_sysinit)`.
 #[repr(C)]

@@ -293,21 +293,38 @@ fn link_placed(
         })
     };
 
+    // elf_machdep.c applies neither R_X86_64_32 nor R_X86_64_PC64: against
+    // a local symbol the relocation is left undone (link_elf_reloc_local
+    // ignores the error), against a global one the module is refused as if
+    // the symbol were undefined.
+    let mut console = Vec::new();
     for rs in &object.relocations {
         let target = &object.sections[rs.target];
         let Some(p) = placements.get(&rs.target) else {
             continue;
         };
         for r in &rs.entries {
-            apply(
-                name,
-                target,
-                p.addr,
-                r,
-                &object.symbols[r.symbol as usize].name,
-                &resolve,
-            )?;
+            let sym = &object.symbols[r.symbol as usize];
+            if matches!(r.r_type, R_X86_64_32 | R_X86_64_PC64) {
+                let said = format!(
+                    "kldload: unexpected relocation type {}, symbol index {}",
+                    r.r_type, r.symbol
+                );
+                if sym.bind == STB_LOCAL {
+                    console.push(said);
+                    continue;
+                }
+                return Err(LoadError {
+                    message: format!("{said}; link_elf_obj: symbol {} undefined", sym.name),
+                    errno: libc::ENOENT,
+                });
+            }
+            apply(name, target, p.addr, r, &sym.name, &resolve)?;
         }
+    }
+    for line in console {
+        kernel.console.push_str(&line);
+        kernel.console.push('\n');
     }
 
     for s in object.sections.iter().filter(|s| s.alloc()) {

@@ -205,7 +205,8 @@ fn prepare(
                         dir,
                         variant,
                         built_for,
-                    } => lab::build_module_with_headers(
+                        ..
+                    } => lab::build_module_with(
                         &spec,
                         &lab_options,
                         dir,
@@ -213,6 +214,7 @@ fn prepare(
                         *variant,
                         *built_for,
                         headers,
+                        &item.extra_cflags(),
                     )
                     .map_err(|e| format!("building {}: {e}", dir.display()))
                     .and_then(|ko| {

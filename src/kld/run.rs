@@ -68,6 +68,7 @@ pub fn execute(
         config,
         detect,
         vnet_copy,
+        ..
     }) = scenario.steps.first().map(|s| s.command.clone())
     else {
         return;
@@ -224,9 +225,11 @@ impl Runner<'_> {
             Command::VnetCreate => {
                 self.boot()?;
                 let (number, vnet) = with(|k| k.create_vnet())?;
-                // vnet_alloc: the constructors, in order, in the new vnet.
+                // vnet_alloc: the constructors, in order, in the new vnet,
+                // and only then onto the list.
                 let constructors = with(|k| k.constructors.clone());
                 run_each_in(&constructors, vnet);
+                with(|k| k.list_vnet(number));
                 Ok(format!("vnet {number}"))
             }
             Command::VnetDestroy(n) => {
@@ -240,11 +243,13 @@ impl Runner<'_> {
                     }
                     k.vnet(*n).ok_or_else(|| format!("vnet {n}: no such vnet"))
                 })?;
-                // vnet_destroy: unlisted, then the destructors, last first.
+                // vnet_destroy: unlisted, vnet_shutdown set, then the
+                // destructors, last first.
                 with(|k| k.unlist_vnet(*n));
                 let mut destructors = with(|k| k.destructors.clone());
                 destructors.reverse();
                 run_each_in(&destructors, vnet);
+                with(|k| k.drop_vnet(*n));
                 let vnet0 = with(|k| k.vnet0());
                 with(|k| k.set_curvnet(vnet0));
                 Ok(format!("destroyed vnet {n}"))
@@ -399,12 +404,15 @@ fn sysctl_request(
     Ok((kind, bytes))
 }
 
-/// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it.
+/// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it and its
+/// `vnet_state` to each one's subsystem (`vnet_sysinit`, `vnet_sysuninit`).
 fn run_each_in(list: &[u64], vnet: u64) {
     for &vs in list {
         // SAFETY: a registered struct vnet_sysinit.
         let v = unsafe { &*(vs as *const super::layout::VnetSysinit) };
         let (func, arg) = (v.func.map_or(0, |f| f as usize as u64), v.arg as u64);
+        // SAFETY: a live struct vnet.
+        unsafe { (*(vnet as *mut super::layout::Vnet)).vnet_state = v.subsystem };
         let saved = with(|k| {
             let saved = k.curvnet();
             k.set_curvnet(vnet);
@@ -520,6 +528,11 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
         k.register_sysctls(name, &linked.sysctls)
     });
     with(|k| k.enter(0, k.vnet0())).map_err(|e| (e, super::layout::EINVAL))?;
+    with(|k| {
+        k.module_attempts = 0;
+        k.module_failures.clear();
+        k.files.push(linked.file);
+    });
     for &p in &linked.sysinits {
         if link::sysinit_key(p).0 == SI_SUB_DUMMY {
             continue;
@@ -530,10 +543,24 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
         }
     }
     let n = linked.sysinits.len();
-    with(|k| {
+    let (attempts, failures, left) = with(|k| {
         k.loading = None;
-        k.files.push(linked.file);
+        (
+            k.module_attempts,
+            std::mem::take(&mut k.module_failures),
+            k.registered.iter().filter(|m| m.file == name).count(),
+        )
     });
+    // linker_load_file: every module of the file failed its MOD_LOAD, so
+    // the file is unloaded (its SYSUNINITs run) and kldload fails.
+    if attempts > 0 && left == 0 {
+        teardown(name);
+        let mut message = failures.join("; ");
+        message.push_str(&format!(
+            "; every module of {name} failed to load: the file is unloaded"
+        ));
+        return Err((message, super::layout::ENOEXEC));
+    }
     let mut text = format!("loaded {name}: {n} SYSINITs");
     if !sysctls.is_empty() {
         text.push_str(&format!(", sysctls {}", sysctls.join(" ")));
@@ -541,8 +568,9 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
     Ok(text)
 }
 
-/// kldunload of one file: MOD_QUIESCE and MOD_UNLOAD to its modules, then
-/// its SYSUNINITs, then its memory and module space.
+/// kldunload of one file, as `linker_file_unload`: MOD_QUIESCE to every
+/// module of the file (any may veto), then MOD_UNLOAD to each, the most
+/// recently loaded first, then [`teardown`].
 fn unload(name: &str) -> Result<String, String> {
     with(|k| k.enter(0, k.vnet0()))?;
     let modules: Vec<(String, u64, u64)> = with(|k| {
@@ -553,26 +581,39 @@ fn unload(name: &str) -> Result<String, String> {
             .map(|m| (m.name.clone(), m.data, m.handle))
             .collect()
     });
-    for (module, data, handle) in &modules {
+    let event = |data: u64, handle: u64, what: i32| -> i32 {
         // SAFETY: the moduledata_t the module registered.
-        let md = unsafe { &*(*data as *const ModuleData) };
-        if let Some(h) = md.evhand {
+        let md = unsafe { &*(data as *const ModuleData) };
+        match md.evhand {
             // SAFETY: the module's handler, by modeventhand_t.
-            let q = unsafe { h(*handle as *mut _, MOD_QUIESCE, md.priv_) };
-            if q != 0 && q != EOPNOTSUPP && q != EINVAL {
-                return Err(format!(
-                    "kldunload: {module}: MOD_QUIESCE failed with error {q}; {name} stays loaded"
-                ));
-            }
-            // SAFETY: as above.
-            let u = unsafe { h(*handle as *mut _, MOD_UNLOAD, md.priv_) };
-            if u != 0 {
-                return Err(format!(
-                    "kldunload: {module}: MOD_UNLOAD failed with error {u}; {name} stays loaded"
-                ));
-            }
+            Some(h) => unsafe { h(handle as *mut _, what, md.priv_) },
+            None => 0,
+        }
+    };
+    for (module, data, handle) in &modules {
+        let q = event(*data, *handle, MOD_QUIESCE);
+        if q != 0 && q != EOPNOTSUPP && q != EINVAL {
+            return Err(format!(
+                "kldunload: {module}: MOD_QUIESCE failed with error {q}; {name} stays loaded"
+            ));
         }
     }
+    for (module, data, handle) in &modules {
+        let u = event(*data, *handle, MOD_UNLOAD);
+        if u != 0 {
+            return Err(format!(
+                "kldunload: {module}: MOD_UNLOAD failed with error {u}; {name} stays loaded"
+            ));
+        }
+        with(|k| k.registered.retain(|m| m.handle != *handle));
+    }
+    let n = teardown(name);
+    Ok(format!("unloaded {name}: {n} SYSUNINITs"))
+}
+
+/// The end of an unload: the file's SYSUNINITs, then its sysctls, memory
+/// and module space.  The number of SYSUNINITs.
+fn teardown(name: &str) -> usize {
     let sysuninits = with(|k| {
         k.files
             .iter()
@@ -622,7 +663,7 @@ fn unload(name: &str) -> Result<String, String> {
         }
     });
     update_fault_table(&[], "");
-    Ok(format!("unloaded {name}: {} SYSUNINITs", sysuninits.len()))
+    sysuninits.len()
 }
 
 /// The detection mode a scenario's builds use.

@@ -378,10 +378,17 @@ fn applicability(s: &scenario::Scenario, info: &KernelInfo, release: &Release) -
         config,
         detect,
         vnet_copy,
+        arch,
     }) = s.steps.first().map(|s| &s.command)
     else {
         return Some("no kernel line".into());
     };
+    if let Some(a) = arch.as_deref().filter(|a| *a != info.arch) {
+        return Some(format!(
+            "it is for {a} kernels, and this one is {}",
+            info.arch
+        ));
+    }
     if *config != info.config {
         return Some(format!(
             "it asks for a {} kernel, and this one is {}",
@@ -447,13 +454,21 @@ fn prepare(
                         dir,
                         variant,
                         built_for,
-                    } => {
-                        lab::build_module(&spec, &lab_options, dir, info.arch, *variant, *built_for)
-                            .map_err(|e| format!("building {}: {e}", dir.display()))
-                            .and_then(|ko| {
-                                std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                            })
-                    }
+                        ..
+                    } => lab::build_module_with(
+                        &spec,
+                        &lab_options,
+                        dir,
+                        info.arch,
+                        *variant,
+                        *built_for,
+                        None,
+                        &item.extra_cflags(),
+                    )
+                    .map_err(|e| format!("building {}: {e}", dir.display()))
+                    .and_then(|ko| {
+                        std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                    }),
                 };
                 bytes.map(|bytes| {
                     let hash = kernel::hex(&Sha256::digest(&bytes));

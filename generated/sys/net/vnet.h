@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 185cb9f605e55ca9315866cd94de5f370b05072493140ccffb0c62e0a187d531
+ * vnetgen-sha256: 600f083bdc36dfdfe569b0a7c0d848d5e38967062a21e09b665ba522d039f577
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -37,7 +37,7 @@ struct vnet {
 	bool			 vnet_shutdown;	/* shutdown in progress */
 } __aligned(CACHE_LINE_SIZE);
 
-#define	VNET_MAGIC_N	0x3e0d8f29
+#define	VNET_MAGIC_N	0x5e4a6f28
 
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
@@ -257,8 +257,7 @@ __asm__(".weak __stop_set_vnet");
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg_)						\
 	VNET_ASSERT((arg_) != NULL,					\

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 99d90dad274404e251f8f9d951ad77ef0b7af943ba05c9639dfe1b3b3b5a219a
+ * vnetgen-sha256: ba9422d7268b168b209ce233c4fd1efd86def72dd7c4b03522ef796c82e24ea5
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -38,7 +38,7 @@ struct vnet {
 	bool			 vnet_shutdown;	/* shutdown in progress */
 } __aligned(CACHE_LINE_SIZE);
 
-#define	VNET_MAGIC_N	0x3e0d8f29
+#define	VNET_MAGIC_N	0x5e4a6f28
 
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
@@ -221,8 +221,7 @@ __GLOBL(__stop_set_vnet);
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg_)						\
 	VNET_ASSERT((arg_) != NULL && (arg_)->vnet_magic_n == VNET_MAGIC_N, \

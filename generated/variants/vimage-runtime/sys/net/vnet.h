@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 90e074bba8e171833d7c6bbdb7c8210c69796cd3ee3391189858032373e426c5
+ * vnetgen-sha256: b26608ec93bb22ab31271de8eb3f7d21efdbba75403de95e3fe1e59485b40e4a
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -38,7 +38,7 @@ struct vnet {
 	bool			 vnet_shutdown;	/* shutdown in progress */
 } __aligned(CACHE_LINE_SIZE);
 
-#define	VNET_MAGIC_N	0x3e0d8f29
+#define	VNET_MAGIC_N	0x5e4a6f28
 
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
@@ -169,8 +169,7 @@ __asm__(".weak __stop_set_vnet");
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg_)						\
 	VNET_ASSERT((arg_) != NULL,					\

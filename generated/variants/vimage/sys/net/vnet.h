@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: ffa25f92855ee22c2a76b03c02beac0ac5a94b0a3b564213d538157bad1b70fc
+ * vnetgen-sha256: c73aad672d65ab3d6aa5efaf2068c497ed40abaae382084a028edcfcc2cd77ca
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -38,7 +38,7 @@ struct vnet {
 	bool			 vnet_shutdown;	/* shutdown in progress */
 } __aligned(CACHE_LINE_SIZE);
 
-#define	VNET_MAGIC_N	0x3e0d8f29
+#define	VNET_MAGIC_N	0x5e4a6f28
 
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
@@ -153,8 +153,7 @@ __GLOBL(__stop_set_vnet);
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg_)						\
 	VNET_ASSERT((arg_) != NULL && (arg_)->vnet_magic_n == VNET_MAGIC_N, \
