@@ -151,6 +151,13 @@ fn cache() -> PathBuf {
     common::repo().join("target/vnetgen-vm-tests")
 }
 
+/// One QEMU at a time: the tests of this file take turns.
+static ONE_QEMU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_qemu() -> std::sync::MutexGuard<'static, ()> {
+    ONE_QEMU.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 struct Run {
     report: KernelReport,
     seconds: f64,
@@ -194,6 +201,7 @@ fn run_real(kernel: &Path, scenarios: &[PathBuf], copy: VnetCopyOrder) -> Run {
 
 #[test]
 fn the_emulator_and_the_real_kernels_agree_on_every_scenario() {
+    let _turn = one_qemu();
     common::toolchain();
     tools();
     let root = kernels_root();
@@ -268,4 +276,118 @@ fn the_emulator_and_the_real_kernels_agree_on_every_scenario() {
         "the emulator and the real kernels disagree:\n{}",
         problems.join("\n")
     );
+}
+
+/// The cache of the bad-input test: its QEMUs are told apart by it.
+fn bad_cache() -> PathBuf {
+    common::repo().join("target/vnetgen-vm-bad-input")
+}
+
+/// Runs `vnetgen vm run` and returns its exit code and standard output.
+fn vnetgen_vm(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .arg("vm")
+        .arg("run")
+        .args([
+            "--cache",
+            &bad_cache().display().to_string(),
+            "--timeout",
+            "15",
+        ])
+        .args(args)
+        .output()
+        .expect("run vnetgen");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No QEMU that booted from `dir` is left running.
+fn no_qemu_left(dir: &Path) {
+    let needle = dir.display().to_string();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        assert!(
+            !(cmdline.contains("qemu-system") && cmdline.contains(&needle)),
+            "a QEMU is still running: {cmdline}"
+        );
+    }
+}
+
+#[test]
+fn bad_kernels_and_dying_guests_get_a_clear_verdict_and_leave_nothing_running() {
+    let _turn = one_qemu();
+    common::toolchain();
+    tools();
+    let root = kernels_root();
+    let repo = common::repo();
+    let scenario = repo.join("tests/kld/runtime_on_vimage.kld");
+    let dir = tempfile::tempdir().expect("temporary directory");
+
+    // Not an ELF, and an ELF that is no FreeBSD kernel: no boot, a verdict.
+    let text = dir.path().join("kernel.txt");
+    std::fs::write(&text, "not a kernel").expect("write");
+    let (code, out, _) = vnetgen_vm(&[
+        "--kernel",
+        &text.display().to_string(),
+        "--kernel",
+        env!("CARGO_BIN_EXE_vnetgen"),
+        "--format",
+        "json",
+        &scenario.display().to_string(),
+    ]);
+    assert_eq!(code, 6, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["schema"], 1);
+    let reported = json["kernels"].as_array().expect("kernels");
+    assert!(reported[0]["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains("not an ELF")));
+    assert!(reported[1]["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains("not an executable") || p.contains("not a FreeBSD kernel")));
+    assert_eq!(reported[0]["scenarios"][0]["verdict"], "failed");
+
+    // A FreeBSD kernel whose code is zeroed never reaches init: QEMU ends
+    // (or is killed), and the verdict says so with the last console lines.
+    let original = kernels(&root)
+        .into_iter()
+        .find(|k| k.ends_with("15.1/amd64/VIMAGE"))
+        .unwrap_or_else(|| panic!("no 15.1/amd64/VIMAGE below {}", root.display()));
+    let mut bytes = std::fs::read(original.join("kernel")).expect("read the kernel");
+    let file = object::File::parse(&*bytes).expect("an ELF");
+    let (offset, size) = {
+        use object::{Object, ObjectSection};
+        file.section_by_name(".text")
+            .and_then(|s| s.file_range())
+            .expect(".text")
+    };
+    drop(file);
+    for b in &mut bytes[offset as usize..(offset + size) as usize] {
+        *b = 0;
+    }
+    let broken = dir.path().join("kernel");
+    std::fs::write(&broken, &bytes).expect("write the broken kernel");
+    let started = Instant::now();
+    let (code, out, err) = vnetgen_vm(&[
+        "--kernel",
+        &broken.display().to_string(),
+        "--format",
+        "junit",
+        &scenario.display().to_string(),
+    ]);
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(out.contains("<testsuite name=\"vm "), "{out}");
+    assert!(out.contains("never reached init"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    no_qemu_left(&bad_cache());
 }

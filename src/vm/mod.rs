@@ -630,7 +630,7 @@ fn boot_once(
         for p in pending {
             let mut r = failed(&p.scenario.name, &message, &tail);
             r.notes
-                .push("the last console lines are the kernel's".into());
+                .push(format!("the whole console: {}", record.log.display()));
             results.insert(p.id, r);
         }
         return Ok((record, results));
@@ -638,21 +638,15 @@ fn boot_once(
     let entries = plan::entries(&lines);
     let logs = plan::scenario_logs(&entries);
     let death = death_message.map(|message| plan::Death {
-        message: format!("{message}\n{}", tail.join("\n")),
+        message,
+        tail: tail.clone(),
     });
     for p in pending {
         let Some(log) = logs.get(&p.id) else {
             // Never begun: the kernel died before it.
             continue;
         };
-        let mut r = plan::evaluate(p, log, info.config, kernel_text, death.as_ref());
-        if !log.ended && death.is_some() {
-            let extra: Vec<String> = last_lines(&lines, 10)
-                .into_iter()
-                .filter(|l| !r.console.contains(l))
-                .collect();
-            r.console.extend(extra);
-        }
+        let r = plan::evaluate(p, log, info.config, kernel_text, death.as_ref());
         results.insert(p.id, r);
     }
     Ok((record, results))

@@ -401,6 +401,8 @@ impl ScenarioResult {
 #[derive(Debug, Clone)]
 pub struct Death {
     pub message: String,
+    /// The last console lines.
+    pub tail: Vec<String>,
 }
 
 struct Cursor<'a> {
@@ -672,6 +674,11 @@ pub fn evaluate(
             }
         };
         outcome.console = console.join("\n");
+        if let (Err(message), Some(d)) = (&result, death) {
+            if *message == d.message || message.ends_with(&d.message) {
+                outcome.console = d.tail.join("\n");
+            }
+        }
         match result {
             Ok(text) => {
                 outcome.text = text;

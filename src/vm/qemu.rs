@@ -79,12 +79,38 @@ pub enum Ended {
 /// One boot's console.
 #[derive(Debug, Clone)]
 pub struct Console {
-    /// Each line (carriage returns removed) and when it came, from QEMU's start.
+    /// Each line (carriage returns and terminal escapes removed) and when
+    /// it came, from QEMU's start.
     pub lines: Vec<(Duration, String)>,
     pub ended: Ended,
     /// QEMU's own standard error.
     pub stderr: String,
     pub elapsed: Duration,
+}
+
+/// A console line without its carriage returns and terminal escapes
+/// (GRUB clears the screen with `ESC [ ... letter` sequences).
+fn clean(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for d in chars.by_ref() {
+                        if d.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The QEMU system emulator for `arch`.
@@ -175,9 +201,7 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
             Ok(chunk) => {
                 for &b in &chunk {
                     if b == b'\n' {
-                        let line = String::from_utf8_lossy(&partial)
-                            .trim_end_matches('\r')
-                            .to_string();
+                        let line = clean(&partial);
                         if boot.fatal.iter().any(|f| line.contains(f)) {
                             going_down = true;
                         }
@@ -210,10 +234,7 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
     let _ = reader.join();
     let stderr = err_reader.join().unwrap_or_default();
     if !partial.is_empty() {
-        let line = String::from_utf8_lossy(&partial)
-            .trim_end_matches('\r')
-            .to_string();
-        lines.push((started.elapsed(), line));
+        lines.push((started.elapsed(), clean(&partial)));
     }
     Ok(Console {
         lines,
@@ -221,4 +242,17 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
         stderr,
         elapsed: started.elapsed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_lines_lose_carriage_returns_and_escapes() {
+        assert_eq!(
+            clean(b"\x1b[H\x1b[J\x1b[1;1H  Booting `FreeBSD'\r"),
+            "  Booting `FreeBSD'"
+        );
+    }
 }
