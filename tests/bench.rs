@@ -47,6 +47,7 @@ fn strategy_is_correct(name: &str, archs: &[&str]) {
     let run_options = RunOptions {
         spec: spec.clone(),
         release: None,
+        arch: None,
         cache: cache(),
         sysroot: stub_sysroot(),
         timeout: Duration::from_secs(60),

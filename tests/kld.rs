@@ -26,6 +26,7 @@ fn options(vars: &[(&str, &str)]) -> RunOptions {
     RunOptions {
         spec: Spec::default_spec().expect("default spec"),
         release: None,
+        arch: None,
         cache: cache(),
         sysroot: stub_sysroot(),
         timeout: Duration::from_secs(60),
@@ -111,6 +112,12 @@ fn a_vimage_build_fails_to_load_on_a_novimage_kernel_with_link_elf_objs_message(
         .find(|l| l.contains("load failed: "))
         .expect("the load failed");
     let message = line.split("load failed: ").nth(1).expect("message");
+    // The linker's line, then linker_load_file's.
+    let (message, rest) = message.split_once("; ").expect("two lines");
+    assert!(
+        rest.ends_with("- unsupported file type"),
+        "not linker_load_file's message: {rest}"
+    );
     let symbol = message
         .strip_prefix("link_elf_obj: symbol ")
         .and_then(|s| s.strip_suffix(" undefined"))
@@ -189,7 +196,7 @@ fn copy_order_is_a_kernel_option_and_set_pcpu_is_always_copied_before_relocation
 }
 
 #[test]
-fn module_space_exhaustion_fails_the_load_with_enospc_and_freebsds_message() {
+fn module_space_exhaustion_fails_the_load_with_freebsds_message_and_enoexec() {
     passes("enospc.kld", &[]);
 }
 

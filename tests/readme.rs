@@ -2,6 +2,9 @@
 //! starts with `vnetgen`, `cargo run` or `./scripts/` runs, exactly as
 //! written, from the root of a copy of the tree, with `vnetgen` on `PATH`.
 //!
+//! `VNETGEN_KERNELS` points at the real kernels beside the original tree
+//! (`../shared/freebsd/kernels`), for the `vnetgen vm` commands.
+//!
 //! A command passes when it exits 0, or with the code its comment announces
 //! (`# exits 4: ...`).  The two set-up commands and those whose comment says
 //! `(slow)` are left out.  For `vnetgen abi` the report must also say that
@@ -175,6 +178,10 @@ fn every_readme_command_runs_as_written() {
     let mut dirs = vec![bin_dir];
     dirs.extend(std::env::split_paths(&path));
     let path = std::env::join_paths(dirs).expect("PATH");
+    // `vnetgen vm run --kernel 13.2/amd64/VIMAGE` finds the kernels beside
+    // the repository (or where VNETGEN_KERNELS says), not beside the copy.
+    let kernels = std::env::var_os("VNETGEN_KERNELS")
+        .map_or_else(|| repo().join("../shared/freebsd/kernels"), PathBuf::from);
 
     let mut failures = Vec::new();
     for c in to_run {
@@ -183,6 +190,7 @@ fn every_readme_command_runs_as_written() {
             .arg(&c.command)
             .current_dir(copy.path())
             .env("PATH", &path)
+            .env("VNETGEN_KERNELS", &kernels)
             .output()
             .expect("run sh");
         let code = output.status.code().unwrap_or(-1);

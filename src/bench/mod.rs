@@ -285,6 +285,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             let run_options = RunOptions {
                 spec: spec.clone(),
                 release: None,
+                arch: None,
                 cache: options.cache.clone(),
                 sysroot: options.sysroot.clone(),
                 timeout: std::time::Duration::from_secs(60),

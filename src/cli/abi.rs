@@ -93,6 +93,7 @@ pub fn run(args: AbiArgs) -> Result<i32, Error> {
         let run_options = kld::RunOptions {
             spec: loaded.clone(),
             release: None,
+            arch: None,
             cache: options.cache.clone(),
             sysroot: options.sysroot.clone(),
             timeout: std::time::Duration::from_secs(20),

@@ -39,6 +39,11 @@ pub struct RunArgs {
     /// the spec's newest).
     #[arg(long)]
     pub release: Option<String>,
+    /// The architecture whose kernel linker to model: amd64 (link_elf_obj)
+    /// or i386 (link_elf: its messages, errno and set copies); modules still
+    /// run as amd64 code.
+    #[arg(long, value_parser = ["amd64", "i386"])]
+    pub arch: Option<String>,
 }
 
 pub fn run(command: KldCommand) -> Result<i32, Error> {
@@ -46,6 +51,7 @@ pub fn run(command: KldCommand) -> Result<i32, Error> {
     let mut options = kld::RunOptions {
         spec: load(args.spec.as_deref())?,
         release: args.release,
+        arch: args.arch,
         cache: absolute(&args.cache),
         sysroot: sysroot_path(&args.sysroot),
         timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.001)),

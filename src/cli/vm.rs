@@ -36,7 +36,9 @@ pub enum AccelArg {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// A kernel: its ELF, or a directory holding `kernel`; repeatable.
+    /// A kernel: its ELF, or a directory holding `kernel`; repeatable.  A
+    /// path that does not exist is looked up in $VNETGEN_KERNELS (default
+    /// ../shared/freebsd/kernels): `--kernel 13.2/amd64/VIMAGE`.
     #[arg(long = "kernel", required = true, value_name = "DIR_OR_ELF")]
     pub kernels: Vec<PathBuf>,
     /// Scenario files, in the language of `vnetgen kld run`.
@@ -78,6 +80,25 @@ pub struct RunArgs {
     pub sysroot: String,
 }
 
+/// Where kernels named by their place in a kernels directory are.
+pub const KERNELS_DEFAULT: &str = "../shared/freebsd/kernels";
+
+/// A `--kernel` argument: the path, or else its place under
+/// `$VNETGEN_KERNELS` (or [`KERNELS_DEFAULT`]).
+fn kernel_path(arg: &std::path::Path) -> PathBuf {
+    if arg.exists() {
+        return absolute(arg);
+    }
+    let root = std::env::var_os("VNETGEN_KERNELS")
+        .map_or_else(|| PathBuf::from(KERNELS_DEFAULT), PathBuf::from);
+    let under = root.join(arg);
+    if under.exists() {
+        absolute(&under)
+    } else {
+        absolute(arg)
+    }
+}
+
 pub fn run(command: VmCommand) -> Result<i32, Error> {
     let VmCommand::Run(args) = command;
     let cache = absolute(&args.cache);
@@ -103,7 +124,7 @@ pub fn run(command: VmCommand) -> Result<i32, Error> {
         };
         options.vars.insert(name.to_string(), value.to_string());
     }
-    let kernels: Vec<PathBuf> = args.kernels.iter().map(|k| absolute(k)).collect();
+    let kernels: Vec<PathBuf> = args.kernels.iter().map(|k| kernel_path(k)).collect();
     let scenarios: Vec<PathBuf> = args.scenarios.iter().map(|s| absolute(s)).collect();
     let reports = vm::run(&kernels, &scenarios, &options).map_err(|e| Error::Vm(Box::new(e)))?;
     let text = match args.format {

@@ -22,8 +22,8 @@ use crate::spec::kernel_model::KernelModel;
 use crate::spec::variant::{Detect, KernelConfig};
 use crate::spec::Spec;
 
-use super::abi::Thread;
-use super::layout::{Pcpu, SysctlOid, Vnet, VnetSysinit, CTLFLAG_VNET, MAXCPU, VNET_MAGIC_N};
+use super::abi::Layout;
+use super::layout::{Pcpu, Thread, Vnet, VnetSysinit, CTLFLAG_VNET, MAXCPU, VNET_MAGIC_N};
 use super::memory::{self, Arena, LowMap, TRAMPOLINE_BYTES};
 use super::modspace::ModSpace;
 
@@ -52,6 +52,28 @@ impl VnetCopy {
     }
 }
 
+/// Which of FreeBSD's kernel linkers the emulated kernel models.  Modules
+/// always run as amd64 code; the linker decides the messages, the errno
+/// and when the per-instance sets are copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loader {
+    /// amd64: `link_elf_obj.c`, relocatable modules.
+    LinkElfObj,
+    /// i386 (and the other architectures): `link_elf.c`, shared objects.
+    LinkElf,
+}
+
+impl Loader {
+    /// The linker of an architecture's kernels.
+    pub fn of_arch(arch: &str) -> Loader {
+        if arch == "amd64" {
+            Loader::LinkElfObj
+        } else {
+            Loader::LinkElf
+        }
+    }
+}
+
 /// The kernel a scenario boots.
 #[derive(Debug, Clone, Copy)]
 pub struct KernelOptions {
@@ -59,6 +81,9 @@ pub struct KernelOptions {
     pub detect: Detect,
     pub cpus: u32,
     pub vnet_copy: VnetCopy,
+    /// The release's structure layouts.
+    pub layout: &'static Layout,
+    pub loader: Loader,
 }
 
 /// The most CPUs a scenario may ask for.
@@ -88,6 +113,9 @@ pub struct SetSpace {
 pub struct VnetInstance {
     pub number: u32,
     pub vnet: u64,
+    /// On the vnet list (`VNET_FOREACH` sees it): from the end of its
+    /// constructors to the start of its destructors, as in `vnet.c`.
+    pub listed: bool,
 }
 
 /// A module registered by `module_register_init`.
@@ -134,7 +162,12 @@ pub struct Kernel {
     pub registered: Vec<RegisteredModule>,
     /// The file whose SYSINITs are running.
     pub loading: Option<String>,
+    /// Its modules' MOD_LOADs so far, and the messages of those that failed.
+    pub module_attempts: usize,
+    pub module_failures: Vec<String>,
     pub eventhandlers: Vec<EventHandler>,
+    /// Each event's `struct eventhandler_list` stand-in (0 until asked for).
+    pub event_lists: HashMap<String, u64>,
     pub sysctls: Vec<SysctlEntry>,
     pub sysctl_nodes: HashMap<u64, String>,
     pub locks: HashMap<u64, i64>,
@@ -146,6 +179,18 @@ pub struct Kernel {
 fn write<T>(addr: u64, value: T) {
     // SAFETY: callers pass addresses of kernel data they allocated for T.
     unsafe { std::ptr::write_unaligned(addr as *mut T, value) }
+}
+
+/// A `T` at `addr + offset`: a member of a structure the kernel or a
+/// module laid out at the release's layout.
+pub fn read_at<T: Copy>(addr: u64, offset: u64) -> T {
+    // SAFETY: callers pass a structure's address and a member's offset.
+    unsafe { std::ptr::read_unaligned(addr.wrapping_add(offset) as *const T) }
+}
+
+/// Writes a member, as [`read_at`] reads one.
+pub fn write_at<T>(addr: u64, offset: u64, value: T) {
+    write(addr.wrapping_add(offset), value)
 }
 
 /// A loaded file.
@@ -197,7 +242,8 @@ impl Kernel {
                 .ok_or_else(|| "the kernel's low memory is exhausted".to_string())
         };
         let cpus = options.cpus as usize;
-        let thread = alloc(std::mem::size_of::<Thread>(), 64)?;
+        let amd64 = options.layout.amd64();
+        let thread = alloc(amd64.thread.size as usize, 64)?;
         let mut pcpus = Vec::new();
         for _ in 0..cpus {
             pcpus.push(alloc(PCPU_BLOCK, memory::PAGE)?);
@@ -315,17 +361,21 @@ impl Kernel {
         let root = alloc(8, 8)?;
         data.insert("sysctl__children", root);
         sysctl_nodes.insert(root, String::new());
-        for (symbol, name) in [("sysctl___kern", "kern\0"), ("sysctl___net", "net\0")] {
-            let oid = alloc(std::mem::size_of::<SysctlOid>() + name.len(), 8)?;
-            let name_at = oid + std::mem::size_of::<SysctlOid>() as u64;
+        for (symbol, name) in [
+            ("sysctl___debug", "debug\0"),
+            ("sysctl___kern", "kern\0"),
+            ("sysctl___net", "net\0"),
+        ] {
+            let l = options.layout.oid_amd64();
+            let oid = alloc(l.size as usize + name.len(), 8)?;
+            let name_at = oid + l.size;
             // SAFETY: the bytes just allocated for the node and its name.
             unsafe {
                 std::ptr::copy_nonoverlapping(name.as_ptr(), name_at as *mut u8, name.len());
-                let o = &mut *(oid as *mut SysctlOid);
-                o.oid_parent = root as *mut *mut SysctlOid;
-                o.oid_kind = super::layout::CTLTYPE_NODE;
-                o.oid_name = name_at as *const std::ffi::c_char;
             }
+            write_at(oid, l.parent, root);
+            write_at(oid, l.kind, super::layout::CTLTYPE_NODE);
+            write_at(oid, l.name, name_at);
             data.insert(symbol, oid);
             sysctl_nodes.insert(oid, name.trim_end_matches('\0').to_string());
         }
@@ -379,7 +429,10 @@ impl Kernel {
             files: Vec::new(),
             registered: Vec::new(),
             loading: None,
+            module_attempts: 0,
+            module_failures: Vec::new(),
             eventhandlers: Vec::new(),
+            event_lists: HashMap::new(),
             sysctls: Vec::new(),
             sysctl_nodes,
             locks: HashMap::new(),
@@ -388,7 +441,7 @@ impl Kernel {
             panicked: None,
         };
         if kernel.vimage() {
-            let vnet0 = kernel.new_vnet_instance()?;
+            let vnet0 = kernel.new_vnet_instance(true)?;
             write(vnet0_var, vnet0);
         }
         Ok(kernel)
@@ -406,8 +459,8 @@ impl Kernel {
         self.sets.iter().find(|s| s.virtualized)
     }
 
-    /// A vnet with a fresh copy of the master `set_vnet`, not yet listed.
-    fn new_vnet_instance(&mut self) -> Result<u64, String> {
+    /// A vnet with a fresh copy of the master `set_vnet`, listed or not.
+    fn new_vnet_instance(&mut self, listed: bool) -> Result<u64, String> {
         let (start, size) = self
             .vnet_set()
             .map(|s| (s.start, s.size))
@@ -428,10 +481,29 @@ impl Kernel {
         self.vnets.push(VnetInstance {
             number: self.next_vnet,
             vnet,
+            listed,
         });
         self.next_vnet += 1;
         self.relink_vnets();
         Ok(vnet)
+    }
+
+    /// Puts a vnet on the list, its constructors having run (`vnet_alloc`).
+    pub fn list_vnet(&mut self, number: u32) {
+        for v in self.vnets.iter_mut().filter(|v| v.number == number) {
+            v.listed = true;
+        }
+        self.relink_vnets();
+    }
+
+    /// The vnets in list order (`VNET_FOREACH`: the newest first).
+    pub fn listed_vnets(&self) -> Vec<u64> {
+        self.vnets
+            .iter()
+            .rev()
+            .filter(|v| v.listed)
+            .map(|v| v.vnet)
+            .collect()
     }
 
     /// Rebuilds the C list `vnet_head`: the newest vnet first, as
@@ -441,7 +513,7 @@ impl Kernel {
             return;
         };
         let mut prev_next = head;
-        for inst in self.vnets.iter().rev() {
+        for inst in self.vnets.iter().rev().filter(|v| v.listed) {
             // SAFETY: `vnet` is a live struct vnet in kernel memory.
             let v = unsafe { &mut *(inst.vnet as *mut Vnet) };
             write(prev_next, inst.vnet);
@@ -452,14 +524,15 @@ impl Kernel {
         write(prev_next, 0u64);
     }
 
-    /// Creates a vnet (listed only once its constructors have run).
+    /// Creates a vnet, not yet listed: [`Kernel::list_vnet`] once its
+    /// constructors have run.
     pub fn create_vnet(&mut self) -> Result<(u32, u64), String> {
         if !self.vimage() {
             return Err(
                 "vnet create: this kernel has no VIMAGE (options VIMAGE is not configured)".into(),
             );
         }
-        let vnet = self.new_vnet_instance()?;
+        let vnet = self.new_vnet_instance(false)?;
         let number = self.next_vnet - 1;
         Ok((number, vnet))
     }
@@ -475,10 +548,20 @@ impl Kernel {
         self.vnets.iter().find(|v| v.vnet == vnet).map(|v| v.number)
     }
 
-    /// Unlists a vnet; its destructors are the caller's to run.
+    /// Takes a vnet off the list and sets its `vnet_shutdown`
+    /// (`vnet_destroy`); its destructors are the caller's to run.
     pub fn unlist_vnet(&mut self, number: u32) {
-        self.vnets.retain(|v| v.number != number);
+        for v in self.vnets.iter_mut().filter(|v| v.number == number) {
+            v.listed = false;
+            // SAFETY: a live struct vnet.
+            unsafe { (*(v.vnet as *mut Vnet)).vnet_shutdown = true };
+        }
         self.relink_vnets();
+    }
+
+    /// Forgets a destroyed vnet.
+    pub fn drop_vnet(&mut self, number: u32) {
+        self.vnets.retain(|v| v.number != number);
     }
 
     pub fn vnet_data_base(vnet: u64) -> u64 {
@@ -501,14 +584,62 @@ impl Kernel {
         Ok(())
     }
 
+    /// The list of an event that has had a handler, or 0.
+    pub fn event_list(&mut self, event: &str) -> u64 {
+        let Some(&at) = self.event_lists.get(event) else {
+            return 0;
+        };
+        if at != 0 {
+            return at;
+        }
+        let at = self.alloc(64, 8).unwrap_or(0);
+        self.event_lists.insert(event.to_string(), at);
+        at
+    }
+
+    /// Checks what module code must never write: each CPU's `pc_curthread`,
+    /// `pc_cpuid`, `pc_dynamic` and `pc_prvspace` (a counter(9) used before
+    /// its allocation adds to `%gs:0`, which a real kernel does not survive).
+    pub fn pcpu_intact(&self) -> Result<(), String> {
+        for (cpu, &pc) in self.pcpus.iter().enumerate() {
+            // SAFETY: the kernel's struct pcpu of each CPU.
+            let p = unsafe { &*(pc as *const Pcpu) };
+            let dynamic = self
+                .dpcpu_copies
+                .get(cpu)
+                .zip(self.sets.iter().find(|s| !s.virtualized))
+                .map_or(0, |(copy, set)| copy.wrapping_sub(set.start));
+            let bad = [
+                ("pc_curthread", p.pc_curthread as u64 != self.thread),
+                ("pc_cpuid", p.pc_cpuid as usize != cpu),
+                ("pc_dynamic", p.pc_dynamic as u64 != dynamic),
+                ("pc_prvspace", p.pc_prvspace as u64 != pc),
+            ];
+            if let Some((member, _)) = bad.iter().find(|(_, b)| *b) {
+                return Err(format!(
+                    "module code overwrote {member} of CPU {cpu}'s struct pcpu (a write through %gs, \
+                     such as a counter(9) used before it is allocated); a real kernel crashes here"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The offset of a member of the kernel's `struct thread`.
+    pub fn td(&self, member: &str) -> u64 {
+        self.options
+            .layout
+            .amd64()
+            .thread_offset(member)
+            .unwrap_or_else(|| super::child::die(&format!("struct thread has no {member}")))
+    }
+
     pub fn curvnet(&self) -> u64 {
-        // SAFETY: the kernel's thread.
-        unsafe { (*(self.thread as *const Thread)).td_vnet as u64 }
+        read_at(self.thread, self.td("td_vnet"))
     }
 
     pub fn set_curvnet(&self, vnet: u64) {
-        // SAFETY: the kernel's thread.
-        unsafe { (*(self.thread as *mut Thread)).td_vnet = vnet as *mut _ };
+        write_at(self.thread, self.td("td_vnet"), vnet);
     }
 
     pub fn vnet0(&self) -> u64 {
@@ -577,21 +708,22 @@ impl Kernel {
         let mut names = Vec::new();
         loop {
             let before = pending.len();
+            let l = self.options.layout.oid_amd64();
             pending.retain(|&oid| {
-                // SAFETY: relocated entries of the module's sysctl_set.
-                let o = unsafe { &*(oid as *const SysctlOid) };
-                let parent = o.oid_parent as u64;
+                // Relocated entries of the module's sysctl_set.
+                let parent: u64 = read_at(oid, l.parent);
                 let Some(prefix) = self.sysctl_nodes.get(&parent).cloned() else {
                     return true;
                 };
-                let leaf = memory::c_string(o.oid_name as u64).unwrap_or_default();
+                let kind: u32 = read_at(oid, l.kind);
+                let leaf = memory::c_string(read_at(oid, l.name)).unwrap_or_default();
                 let leaf = String::from_utf8_lossy(&leaf).into_owned();
                 let name = if prefix.is_empty() {
                     leaf
                 } else {
                     format!("{prefix}.{leaf}")
                 };
-                if o.oid_kind & super::layout::CTLTYPE == super::layout::CTLTYPE_NODE {
+                if kind & super::layout::CTLTYPE == super::layout::CTLTYPE_NODE {
                     self.sysctl_nodes.insert(oid, name.clone());
                 }
                 names.push(name.clone());
@@ -611,8 +743,14 @@ impl Kernel {
 
     /// The handler of a registered OID.
     pub fn sysctl_handler(&self, oid: u64) -> Option<super::layout::SysctlHandler> {
-        // SAFETY: a registered OID of a loaded module.
-        unsafe { (*(oid as *const SysctlOid)).oid_handler }
+        let handler: u64 = read_at(oid, self.options.layout.oid_amd64().handler);
+        if handler == 0 {
+            return None;
+        }
+        // SAFETY: a module's handler, by SYSCTL_HANDLER_ARGS.
+        Some(unsafe {
+            std::mem::transmute::<usize, super::layout::SysctlHandler>(handler as usize)
+        })
     }
 
     /// The OID, the first argument its handler gets (with the current
@@ -620,13 +758,14 @@ impl Kernel {
     /// `sysctl_root` does), and the second.
     pub fn sysctl_target(&self, name: &str, vnet: u64) -> Option<(u64, u64, i64, u32)> {
         let entry = self.sysctls.iter().find(|s| s.name == name)?;
-        // SAFETY: a registered OID of a loaded module.
-        let o = unsafe { &*(entry.oid as *const SysctlOid) };
-        let mut arg1 = o.oid_arg1 as u64;
-        if o.oid_kind & CTLFLAG_VNET != 0 && self.vimage() && vnet != 0 {
+        let l = self.options.layout.oid_amd64();
+        let kind: u32 = read_at(entry.oid, l.kind);
+        let mut arg1: u64 = read_at(entry.oid, l.arg1);
+        // sysctl_root: the vnet's base is added to a non-NULL arg1 only.
+        if kind & CTLFLAG_VNET != 0 && self.vimage() && vnet != 0 && arg1 != 0 {
             arg1 = arg1.wrapping_add(Kernel::vnet_data_base(vnet));
         }
-        Some((entry.oid, arg1, o.oid_arg2, o.oid_kind))
+        Some((entry.oid, arg1, read_at(entry.oid, l.arg2), kind))
     }
 }
 

@@ -11,7 +11,7 @@
 use std::ffi::c_void;
 
 use super::kernel::{with, EventHandler, RegisteredModule};
-use super::layout::{ModuleData, SysctlOid, SysctlReq, VnetSysinit, MOD_LOAD};
+use super::layout::{ModuleData, SysctlOid, SysctlReq, VnetSysinit, MOD_LOAD, MOD_UNLOAD};
 use super::memory::c_string;
 
 /// The address of the function that implements `name`, if it is one.
@@ -22,7 +22,8 @@ pub fn function(name: &str) -> Option<u64> {
         "panic" | "kassert_panic" => k_panic as *const () as u64,
         "malloc" => k_malloc as *const () as u64,
         "free" => k_free as *const () as u64,
-        "malloc_init" | "malloc_uninit" => k_nothing as *const () as u64,
+        "malloc_init" => k_malloc_init as *const () as u64,
+        "malloc_uninit" => k_nothing as *const () as u64,
         "bcopy" => k_bcopy as *const () as u64,
         "bzero" => k_bzero as *const () as u64,
         "memcpy" | "memmove" => k_memmove as *const () as u64,
@@ -44,7 +45,7 @@ pub fn function(name: &str) -> Option<u64> {
         "eventhandler_register" => k_eventhandler_register as *const () as u64,
         "vimage_eventhandler_register" => k_vimage_eventhandler_register as *const () as u64,
         "eventhandler_deregister" => k_eventhandler_deregister as *const () as u64,
-        "eventhandler_find_list" => k_null as *const () as u64,
+        "eventhandler_find_list" => k_eventhandler_find_list as *const () as u64,
         "eventhandler_prune_list"
         | "vnet_global_eventhandler_iterator_func"
         | "vnet_log_recursion" => k_nothing as *const () as u64,
@@ -111,10 +112,6 @@ unsafe extern "C" fn k_panic(fmt: u64, a: u64, b: u64, c: u64, d: u64, e: u64) -
 
 unsafe extern "C" fn k_nothing() {}
 
-unsafe extern "C" fn k_null() -> u64 {
-    0
-}
-
 const M_ZERO: i32 = 0x100;
 
 unsafe extern "C" fn k_malloc(size: u64, _type: u64, flags: i32) -> u64 {
@@ -122,6 +119,20 @@ unsafe extern "C" fn k_malloc(size: u64, _type: u64, flags: i32) -> u64 {
     let p = unsafe { libc::calloc(1, size.max(1) as usize) };
     let _ = flags & M_ZERO;
     p as u64
+}
+
+/// `malloc_init`: as FreeBSD's, a type of another `M_VERSION` is a panic.
+unsafe extern "C" fn k_malloc_init(mtp: u64) {
+    let want = with(|k| k.options.layout.m_version);
+    // struct malloc_type: ks_next, ks_version, ks_shortdesc.
+    let version: u64 = super::kernel::read_at(mtp, 8);
+    if version != want {
+        let name = c_string(super::kernel::read_at(mtp, 16)).unwrap_or_default();
+        panic_exit(&format!(
+            "malloc_init: type {} with unsupported version {version}",
+            String::from_utf8_lossy(&name)
+        ));
+    }
 }
 
 unsafe extern "C" fn k_free(p: u64, _type: u64) {
@@ -186,16 +197,17 @@ unsafe extern "C" fn k_lock_init(lock: u64) {
 
 unsafe extern "C" fn k_critical_enter() {
     with(|k| {
-        // SAFETY: the kernel's thread.
-        unsafe { (*(k.thread as *mut super::abi::Thread)).td_critnest += 1 }
+        let at = k.td("td_critnest");
+        let n: u32 = super::kernel::read_at(k.thread, at);
+        super::kernel::write_at(k.thread, at, n + 1);
     });
 }
 
 unsafe extern "C" fn k_critical_exit() {
     with(|k| {
-        // SAFETY: the kernel's thread.
-        let t = unsafe { &mut *(k.thread as *mut super::abi::Thread) };
-        t.td_critnest = t.td_critnest.saturating_sub(1);
+        let at = k.td("td_critnest");
+        let n: u32 = super::kernel::read_at(k.thread, at);
+        super::kernel::write_at(k.thread, at, n.saturating_sub(1));
     });
 }
 
@@ -239,6 +251,7 @@ fn register_handler(name: u64, func: u64, arg: u64, priority: i32, per_vnet: boo
                 func,
             }
         };
+        k.event_lists.entry(event.clone()).or_insert(0);
         k.eventhandlers.push(EventHandler {
             event,
             func,
@@ -270,6 +283,13 @@ unsafe extern "C" fn k_vimage_eventhandler_register(
     register_handler(name, func, arg, pri, true)
 }
 
+/// `eventhandler_find_list`: the event's list, once a handler has been
+/// registered for it; NULL for an event nobody registered for.
+unsafe extern "C" fn k_eventhandler_find_list(name: u64) -> u64 {
+    let event = String::from_utf8_lossy(&c_string(name).unwrap_or_default()).into_owned();
+    with(|k| k.event_list(&event))
+}
+
 unsafe extern "C" fn k_eventhandler_deregister(_list: u64, tag: u64) {
     with(|k| k.eventhandlers.retain(|h| h.tag != tag));
 }
@@ -287,13 +307,24 @@ unsafe extern "C" fn k_module_register_init(data: u64) {
         Some(h) => unsafe { h(handle as *mut c_void, MOD_LOAD, md.priv_) },
         None => 0,
     };
+    if error != 0 {
+        // kern_module.c: the failed module gets MOD_UNLOAD, and is released.
+        if let Some(h) = md.evhand {
+            // SAFETY: as above.
+            unsafe { h(handle as *mut c_void, MOD_UNLOAD, md.priv_) };
+        }
+    }
     with(|k| {
+        k.module_attempts += 1;
         if error != 0 {
-            k.console.push_str(&format!(
-                "module_register_init: MOD_LOAD ({name}, {:#x}, {:#x}) error {error}\n",
+            let message = format!(
+                "module_register_init: MOD_LOAD ({name}, {:#x}, {:#x}) error {error}",
                 md.evhand.map_or(0, |f| f as usize),
                 md.priv_ as usize
-            ));
+            );
+            k.console.push_str(&message);
+            k.console.push('\n');
+            k.module_failures.push(message);
             return;
         }
         let file = k.loading.clone().unwrap_or_default();
@@ -469,7 +500,7 @@ fn run_in_vnets(vs: u64, vnets: &[u64]) {
 
 /// The vnets in list order (`VNET_FOREACH`: the newest first).
 fn listed_vnets() -> Vec<u64> {
-    with(|k| k.vnets.iter().rev().map(|v| v.vnet).collect())
+    with(|k| k.listed_vnets())
 }
 
 unsafe extern "C" fn k_vnet_register_sysinit(vs: u64) {

@@ -9,7 +9,11 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::abi::{SysinitFunc, Thread};
+use super::abi::SysinitFunc;
+
+/// `struct thread`, opaque here: its layout is the release's
+/// ([`super::abi`]), reached through offsets.
+pub enum Thread {}
 
 /// `CACHE_LINE_SIZE` on amd64.
 pub const CACHE_LINE_SIZE: usize = 64;
@@ -38,7 +42,7 @@ pub struct Vnet {
     pub vnet_shutdown: bool,
 }
 
-/// `VNET_MAGIC_N`.
+/// `VNET_MAGIC_N` (`sys/net/vnet.h`, 13.2 and 15.1).
 pub const VNET_MAGIC_N: u32 = 0x5e4a_6f28;
 
 /// `TAILQ_ENTRY(vnet_sysinit)`.
@@ -85,33 +89,19 @@ pub struct Pcpu {
     pub pc_early_dummy_counter: u64,
     pub pc_zpcpu_offset: usize,
     // PCPU_MD_FIELDS (amd64)
+    pub pc_monitorbuf: MonitorBuf,
     pub pc_prvspace: *mut Pcpu,
     pub pc_curpmap: *mut c_void,
-    pub pc_rsp0: i64,
-    pub pc_scratch_rsp: i64,
-    pub pc_apic_id: u32,
-    pub pc_acpi_id: u32,
-    pub pc_md_pad: [c_char; 208],
+    pub pc_md_pad: [c_char; 3696],
 }
 
-/// `struct sysctl_oid` (stub `sys/sysctl.h`).
-#[repr(C)]
-pub struct SysctlOid {
-    pub oid_children: *mut SysctlOid,
-    pub oid_parent: *mut *mut SysctlOid,
-    pub oid_link: [*mut SysctlOid; 3],
-    pub oid_number: i32,
-    pub oid_kind: u32,
-    pub oid_arg1: *mut c_void,
-    pub oid_arg2: i64,
-    pub oid_name: *const c_char,
-    pub oid_handler: Option<SysctlHandler>,
-    pub oid_fmt: *const c_char,
-    pub oid_refcnt: i32,
-    pub oid_running: u32,
-    pub oid_descr: *const c_char,
-    pub oid_label: *const c_char,
-}
+/// amd64's `pc_monitorbuf`: a cache line, aligned to 128 bytes.
+#[repr(C, align(128))]
+pub struct MonitorBuf(pub [u8; 128]);
+
+/// `struct sysctl_oid`, opaque here: its layout is the release's
+/// ([`super::abi::OidLayout`]).
+pub enum SysctlOid {}
 
 /// `int (*)(SYSCTL_HANDLER_ARGS)`.
 pub type SysctlHandler =

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use super::elf::{self, Object, Rela, STB_LOCAL, STB_WEAK, STT_FUNC};
-use super::kernel::{Kernel, LoadedFile, VnetCopy};
-use super::layout::{SysctlOid, ENOSPC};
+use super::kernel::{Kernel, LoadedFile, Loader, VnetCopy};
+use super::layout::ENOSPC;
 use super::memory::{self, LowMap, PAGE};
 
 /// Why a load failed; the message is the kernel's.
@@ -42,10 +42,24 @@ pub struct Linked {
     pub sysctls: Vec<u64>,
 }
 
-fn sysinit_key(p: u64) -> (u32, u32) {
-    // SAFETY: checked to lie in the module's image by `set_pointers`.
-    let s = unsafe { &*(p as *const super::abi::Sysinit) };
-    (s.subsystem, s.order)
+/// `linker_file_sysinit`'s sort: for each entry, every later one that
+/// should come first (`before(earlier, later)` is true) is swapped with it.
+/// Equal keys can come out reversed: `[A1, A2, B]` with `B < A` sorts to
+/// `[B, A2, A1]`.
+pub fn exchange_sort(list: &mut [u64], out_of_order: impl Fn(u64, u64) -> bool) {
+    for i in 0..list.len() {
+        for j in i + 1..list.len() {
+            if out_of_order(list[i], list[j]) {
+                list.swap(i, j);
+            }
+        }
+    }
+}
+
+/// (subsystem, order): the first two members in every release's layout.
+pub fn sysinit_key(p: u64) -> (u32, u32) {
+    // Checked to lie in the module's image by `set_pointers`.
+    (super::kernel::read_at(p, 0), super::kernel::read_at(p, 4))
 }
 
 /// Links `object` into `kernel`.  On error nothing stays allocated.
@@ -111,11 +125,21 @@ pub fn link(kernel: &mut Kernel, object: &Object) -> Result<Linked, LoadError> {
                     } else {
                         "pcpu"
                     };
-                    return Err(LoadError {
-                        message: format!(
+                    let message = match kernel.options.loader {
+                        Loader::LinkElfObj => format!(
                             "link_elf_load_file: {family} module space is out of space; cannot allocate {:#x} for {name}",
                             s.size
                         ),
+                        // link_elf.c's parse_dpcpu/parse_vnet: the set with
+                        // its 4 bytes of padding, in decimal.
+                        Loader::LinkElf => format!(
+                            "parse_{}: {family} module space is out of space; cannot allocate {} for {name}",
+                            if family == "vnet" { "vnet" } else { "dpcpu" },
+                            s.size + 4
+                        ),
+                    };
+                    return Err(LoadError {
+                        message,
                         errno: ENOSPC,
                     });
                 };
@@ -199,7 +223,11 @@ fn link_placed(
     text_end: usize,
 ) -> Result<LinkParts, LoadError> {
     let name = &object.name;
-    let vnet_early = kernel.options.vnet_copy == VnetCopy::BeforeRelocation;
+    // link_elf.c (i386's shared objects) copies both sets into the kernel's
+    // module space before relocating the module's own image: no copy, and
+    // no vnet made later, ever sees a relocated value.
+    let shared = kernel.options.loader == Loader::LinkElf;
+    let vnet_early = shared || kernel.options.vnet_copy == VnetCopy::BeforeRelocation;
     // The initial bytes; set_pcpu (and set_vnet on older kernels) reaches
     // the existing instances now, before relocation.
     for s in object.sections.iter().filter(|s| s.alloc()) {
@@ -257,26 +285,46 @@ fn link_placed(
             }
         }
         Err(LoadError {
-            message: format!("link_elf_obj: symbol {} undefined", sym.name),
+            message: match kernel.options.loader {
+                Loader::LinkElfObj => format!("link_elf_obj: symbol {} undefined", sym.name),
+                Loader::LinkElf => format!("link_elf: symbol {} undefined", sym.name),
+            },
             errno: libc::ENOENT,
         })
     };
 
+    // elf_machdep.c applies neither R_X86_64_32 nor R_X86_64_PC64: against
+    // a local symbol the relocation is left undone (link_elf_reloc_local
+    // ignores the error), against a global one the module is refused as if
+    // the symbol were undefined.
+    let mut console = Vec::new();
     for rs in &object.relocations {
         let target = &object.sections[rs.target];
         let Some(p) = placements.get(&rs.target) else {
             continue;
         };
         for r in &rs.entries {
-            apply(
-                name,
-                target,
-                p.addr,
-                r,
-                &object.symbols[r.symbol as usize].name,
-                &resolve,
-            )?;
+            let sym = &object.symbols[r.symbol as usize];
+            if matches!(r.r_type, R_X86_64_32 | R_X86_64_PC64) {
+                let said = format!(
+                    "kldload: unexpected relocation type {}, symbol index {}",
+                    r.r_type, r.symbol
+                );
+                if sym.bind == STB_LOCAL {
+                    console.push(said);
+                    continue;
+                }
+                return Err(LoadError {
+                    message: format!("{said}; link_elf_obj: symbol {} undefined", sym.name),
+                    errno: libc::ENOENT,
+                });
+            }
+            apply(name, target, p.addr, r, &sym.name, &resolve)?;
         }
+    }
+    for line in console {
+        kernel.console.push_str(&line);
+        kernel.console.push('\n');
     }
 
     for s in object.sections.iter().filter(|s| s.alloc()) {
@@ -287,6 +335,9 @@ fn link_placed(
         {
             if kernel.sets[set].virtualized && !vnet_early {
                 propagate(kernel, set, addr, s.size);
+            }
+            if shared {
+                copy_bytes(&s.data, addr, s.size);
             }
         }
     }
@@ -340,13 +391,14 @@ fn link_placed(
         }
         Ok(out)
     };
-    let sysinit_bytes = std::mem::size_of::<super::abi::Sysinit>() as u64;
+    let (_, _, sysinit_bytes) = kernel.options.layout.sysinit_amd64();
     let mut sysinits = set_pointers("set_sysinit_set", sysinit_bytes)?;
     let mut sysuninits = set_pointers("set_sysuninit_set", sysinit_bytes)?;
-    let sysctls = set_pointers("set_sysctl_set", std::mem::size_of::<SysctlOid>() as u64)?;
-    // Sorted by (subsystem, order); SYSUNINITs in reverse.
-    sysinits.sort_by_key(|&p| sysinit_key(p));
-    sysuninits.sort_by_key(|&p| std::cmp::Reverse(sysinit_key(p)));
+    let sysctls = set_pointers("set_sysctl_set", kernel.options.layout.oid_amd64().size)?;
+    // Sorted by (subsystem, order), SYSUNINITs in reverse, by the kernel's
+    // own exchange sort, which is not stable.
+    exchange_sort(&mut sysinits, |a, b| sysinit_key(a) > sysinit_key(b));
+    exchange_sort(&mut sysuninits, |a, b| sysinit_key(a) < sysinit_key(b));
     Ok((functions, sysinits, sysuninits, sysctls))
 }
 

@@ -82,6 +82,10 @@ pub struct RunOptions {
     /// The FreeBSD release the emulated kernel follows (its copy order and
     /// the stub sysroot's layouts of source builds); `None`: the newest.
     pub release: Option<String>,
+    /// The architecture whose kernel linker is modelled (`amd64`'s
+    /// link_elf_obj, or `i386`'s link_elf, with its messages and copies);
+    /// modules still run as amd64 code.  `None`: amd64.
+    pub arch: Option<String>,
 }
 
 /// What one step gave.
@@ -201,7 +205,8 @@ fn prepare(
                         dir,
                         variant,
                         built_for,
-                    } => lab::build_module_with_headers(
+                        ..
+                    } => lab::build_module_with(
                         &spec,
                         &lab_options,
                         dir,
@@ -209,6 +214,7 @@ fn prepare(
                         *variant,
                         *built_for,
                         headers,
+                        &item.extra_cflags(),
                     )
                     .map_err(|e| format!("building {}: {e}", dir.display()))
                     .and_then(|ko| {
@@ -241,8 +247,9 @@ pub fn run_scenario_with_headers(
     let release = release_of(options)?;
     let loads = prepare(scenario, options, &release, headers);
     let spec = options.spec.clone();
+    let loader = kernel::Loader::of_arch(options.arch.as_deref().unwrap_or("amd64"));
     let result = child::run_in_child(options.timeout, || {
-        run::execute(&spec, &release, scenario, &loads)
+        run::execute(&spec, &release, loader, scenario, &loads)
     })
     .map_err(KldError::Child)?;
 

@@ -60,6 +60,7 @@ fn applies(step: &Step, config: KernelConfig) -> bool {
 pub fn execute(
     spec: &Spec,
     release: &Release,
+    loader: kernel::Loader,
     scenario: &Scenario,
     loads: &HashMap<usize, Vec<Prepared>>,
 ) {
@@ -67,6 +68,7 @@ pub fn execute(
         config,
         detect,
         vnet_copy,
+        ..
     }) = scenario.steps.first().map(|s| s.command.clone())
     else {
         return;
@@ -78,6 +80,8 @@ pub fn execute(
             detect: detect.unwrap_or(spec.detect),
             cpus: 2,
             vnet_copy: vnet_copy.unwrap_or_else(|| copy_of_release(release)),
+            layout: super::abi::layout_for(release.freebsd_version),
+            loader,
         },
         booted: false,
         last_load_error: None,
@@ -101,7 +105,12 @@ pub fn execute(
             continue;
         }
         runner.last_value = None;
-        let result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
+        let mut result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
+        if runner.booted {
+            if let Err(e) = with(|k| k.pcpu_intact()) {
+                result = Err(StepError::Failed(format!("panic: {e}")));
+            }
+        }
         let console = if runner.booted {
             try_console()
         } else {
@@ -216,9 +225,11 @@ impl Runner<'_> {
             Command::VnetCreate => {
                 self.boot()?;
                 let (number, vnet) = with(|k| k.create_vnet())?;
-                // vnet_alloc: the constructors, in order, in the new vnet.
+                // vnet_alloc: the constructors, in order, in the new vnet,
+                // and only then onto the list.
                 let constructors = with(|k| k.constructors.clone());
                 run_each_in(&constructors, vnet);
+                with(|k| k.list_vnet(number));
                 Ok(format!("vnet {number}"))
             }
             Command::VnetDestroy(n) => {
@@ -232,11 +243,13 @@ impl Runner<'_> {
                     }
                     k.vnet(*n).ok_or_else(|| format!("vnet {n}: no such vnet"))
                 })?;
-                // vnet_destroy: unlisted, then the destructors, last first.
+                // vnet_destroy: unlisted, vnet_shutdown set, then the
+                // destructors, last first.
                 with(|k| k.unlist_vnet(*n));
                 let mut destructors = with(|k| k.destructors.clone());
                 destructors.reverse();
                 run_each_in(&destructors, vnet);
+                with(|k| k.drop_vnet(*n));
                 let vnet0 = with(|k| k.vnet0());
                 with(|k| k.set_curvnet(vnet0));
                 Ok(format!("destroyed vnet {n}"))
@@ -391,12 +404,15 @@ fn sysctl_request(
     Ok((kind, bytes))
 }
 
-/// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it.
+/// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it and its
+/// `vnet_state` to each one's subsystem (`vnet_sysinit`, `vnet_sysuninit`).
 fn run_each_in(list: &[u64], vnet: u64) {
     for &vs in list {
         // SAFETY: a registered struct vnet_sysinit.
         let v = unsafe { &*(vs as *const super::layout::VnetSysinit) };
         let (func, arg) = (v.func.map_or(0, |f| f as usize as u64), v.arg as u64);
+        // SAFETY: a live struct vnet.
+        unsafe { (*(vnet as *mut super::layout::Vnet)).vnet_state = v.subsystem };
         let saved = with(|k| {
             let saved = k.curvnet();
             k.set_curvnet(vnet);
@@ -465,10 +481,33 @@ fn update_fault_table(extra: &[(String, u64, u64)], object: &str) {
     set_fault_table(table);
 }
 
+/// `SI_SUB_DUMMY`: entries of this subsystem are never run.
+const SI_SUB_DUMMY: u32 = 0;
+
+/// A `struct sysinit`'s function and argument, at the release's layout.
 fn read_sysinit(p: u64) -> (u64, u64) {
-    // SAFETY: checked by the linker to lie in the module.
-    let s = unsafe { &*(p as *const super::abi::Sysinit) };
-    (s.func.map_or(0, |f| f as usize as u64), s.udata as u64)
+    let (func, udata, _) = with(|k| k.options.layout.sysinit_amd64());
+    (kernel::read_at(p, func), kernel::read_at(p, udata))
+}
+
+/// What `linker_load_file` makes of a linker's failure.  amd64 tries
+/// `link_elf_obj` then `link_elf`, which takes an ET_REL object for an
+/// unsupported file type: it says so, and kldload fails with ENOEXEC,
+/// whatever the first linker said.  i386's `link_elf` gives ENOENT for an
+/// undefined symbol (nothing else found the file), ENOEXEC otherwise.
+fn linker_load_file_error(loader: kernel::Loader, name: &str, e: link::LoadError) -> (String, i32) {
+    use super::layout::{ENOENT, ENOEXEC};
+    match loader {
+        kernel::Loader::LinkElfObj => (
+            format!(
+                "{}; linker_load_file: {name} - unsupported file type",
+                e.message
+            ),
+            ENOEXEC,
+        ),
+        kernel::Loader::LinkElf if e.errno == ENOENT => (e.message, ENOENT),
+        kernel::Loader::LinkElf => (e.message, ENOEXEC),
+    }
 }
 
 /// kldload of one file: link, then its SYSINITs in order.  An error is the
@@ -481,24 +520,47 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
         ));
     }
     let object = elf::read(name, bytes).map_err(|e| (e.to_string(), super::layout::ENOEXEC))?;
-    let linked = with(|k| link::link(k, &object)).map_err(|e| (e.message, e.errno))?;
+    let linked = with(|k| link::link(k, &object))
+        .map_err(|e| with(|k| linker_load_file_error(k.options.loader, name, e)))?;
     update_fault_table(&linked.file.functions, name);
     let sysctls = with(|k| {
         k.loading = Some(name.to_string());
         k.register_sysctls(name, &linked.sysctls)
     });
     with(|k| k.enter(0, k.vnet0())).map_err(|e| (e, super::layout::EINVAL))?;
+    with(|k| {
+        k.module_attempts = 0;
+        k.module_failures.clear();
+        k.files.push(linked.file);
+    });
     for &p in &linked.sysinits {
+        if link::sysinit_key(p).0 == SI_SUB_DUMMY {
+            continue;
+        }
         let (func, udata) = read_sysinit(p);
         if func != 0 {
             call1(func, udata);
         }
     }
     let n = linked.sysinits.len();
-    with(|k| {
+    let (attempts, failures, left) = with(|k| {
         k.loading = None;
-        k.files.push(linked.file);
+        (
+            k.module_attempts,
+            std::mem::take(&mut k.module_failures),
+            k.registered.iter().filter(|m| m.file == name).count(),
+        )
     });
+    // linker_load_file: every module of the file failed its MOD_LOAD, so
+    // the file is unloaded (its SYSUNINITs run) and kldload fails.
+    if attempts > 0 && left == 0 {
+        teardown(name);
+        let mut message = failures.join("; ");
+        message.push_str(&format!(
+            "; every module of {name} failed to load: the file is unloaded"
+        ));
+        return Err((message, super::layout::ENOEXEC));
+    }
     let mut text = format!("loaded {name}: {n} SYSINITs");
     if !sysctls.is_empty() {
         text.push_str(&format!(", sysctls {}", sysctls.join(" ")));
@@ -506,8 +568,9 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
     Ok(text)
 }
 
-/// kldunload of one file: MOD_QUIESCE and MOD_UNLOAD to its modules, then
-/// its SYSUNINITs, then its memory and module space.
+/// kldunload of one file, as `linker_file_unload`: MOD_QUIESCE to every
+/// module of the file (any may veto), then MOD_UNLOAD to each, the most
+/// recently loaded first, then [`teardown`].
 fn unload(name: &str) -> Result<String, String> {
     with(|k| k.enter(0, k.vnet0()))?;
     let modules: Vec<(String, u64, u64)> = with(|k| {
@@ -518,26 +581,39 @@ fn unload(name: &str) -> Result<String, String> {
             .map(|m| (m.name.clone(), m.data, m.handle))
             .collect()
     });
-    for (module, data, handle) in &modules {
+    let event = |data: u64, handle: u64, what: i32| -> i32 {
         // SAFETY: the moduledata_t the module registered.
-        let md = unsafe { &*(*data as *const ModuleData) };
-        if let Some(h) = md.evhand {
+        let md = unsafe { &*(data as *const ModuleData) };
+        match md.evhand {
             // SAFETY: the module's handler, by modeventhand_t.
-            let q = unsafe { h(*handle as *mut _, MOD_QUIESCE, md.priv_) };
-            if q != 0 && q != EOPNOTSUPP && q != EINVAL {
-                return Err(format!(
-                    "kldunload: {module}: MOD_QUIESCE failed with error {q}; {name} stays loaded"
-                ));
-            }
-            // SAFETY: as above.
-            let u = unsafe { h(*handle as *mut _, MOD_UNLOAD, md.priv_) };
-            if u != 0 {
-                return Err(format!(
-                    "kldunload: {module}: MOD_UNLOAD failed with error {u}; {name} stays loaded"
-                ));
-            }
+            Some(h) => unsafe { h(handle as *mut _, what, md.priv_) },
+            None => 0,
+        }
+    };
+    for (module, data, handle) in &modules {
+        let q = event(*data, *handle, MOD_QUIESCE);
+        if q != 0 && q != EOPNOTSUPP && q != EINVAL {
+            return Err(format!(
+                "kldunload: {module}: MOD_QUIESCE failed with error {q}; {name} stays loaded"
+            ));
         }
     }
+    for (module, data, handle) in &modules {
+        let u = event(*data, *handle, MOD_UNLOAD);
+        if u != 0 {
+            return Err(format!(
+                "kldunload: {module}: MOD_UNLOAD failed with error {u}; {name} stays loaded"
+            ));
+        }
+        with(|k| k.registered.retain(|m| m.handle != *handle));
+    }
+    let n = teardown(name);
+    Ok(format!("unloaded {name}: {n} SYSUNINITs"))
+}
+
+/// The end of an unload: the file's SYSUNINITs, then its sysctls, memory
+/// and module space.  The number of SYSUNINITs.
+fn teardown(name: &str) -> usize {
     let sysuninits = with(|k| {
         k.files
             .iter()
@@ -546,6 +622,9 @@ fn unload(name: &str) -> Result<String, String> {
     })
     .unwrap_or_default();
     for &p in &sysuninits {
+        if link::sysinit_key(p).0 == SI_SUB_DUMMY {
+            continue;
+        }
         let (func, udata) = read_sysinit(p);
         if func != 0 {
             call1(func, udata);
@@ -559,10 +638,32 @@ fn unload(name: &str) -> Result<String, String> {
             for &(set, offset, size) in &file.set_allocations {
                 k.sets[set].modspace.free(offset, size);
             }
+            // An event handler in the module's code outlives it: a real
+            // kernel calls it at the event (at shutdown, say) and crashes.
+            let (start, end) = (
+                file.image.base(),
+                file.image.base() + file.image.len() as u64,
+            );
+            for h in k
+                .eventhandlers
+                .iter()
+                .filter(|h| (start..end).contains(&h.func))
+            {
+                let function = file
+                    .functions
+                    .iter()
+                    .find(|(_, a, _)| *a == h.func)
+                    .map_or_else(|| format!("{:#x}", h.func), |(n, _, _)| n.clone());
+                k.console.push_str(&format!(
+                    "kld: {name} is unloaded with its {} handler {function} still registered; \
+                     the kernel calls it at that event and crashes\n",
+                    h.event
+                ));
+            }
         }
     });
     update_fault_table(&[], "");
-    Ok(format!("unloaded {name}: {} SYSUNINITs", sysuninits.len()))
+    sysuninits.len()
 }
 
 /// The detection mode a scenario's builds use.

@@ -2,9 +2,9 @@
 //! double quotes around an argument with spaces (`\"` and `\\` inside).
 //!
 //! ```text
-//! kernel vimage|novimage [detect=probe|kernel] [vnet-copy=after-relocation|before-relocation]
+//! kernel vimage|novimage [detect=probe|kernel] [vnet-copy=after-relocation|before-relocation] [arch=amd64|i386]
 //! cpus N
-//! load FILE... [variant=V] [built-for=vimage|novimage]
+//! load FILE... [variant=V] [built-for=vimage|novimage] [define=NAME[,NAME...]]
 //! expect-load-error "TEXT" [errno=ENOEXEC|N]
 //! vnet create
 //! vnet destroy N
@@ -46,7 +46,19 @@ pub enum LoadItem {
         dir: PathBuf,
         variant: Variant,
         built_for: KernelConfig,
+        /// Macros the build defines besides the variant's (`INVARIANTS`).
+        defines: Vec<String>,
     },
+}
+
+impl LoadItem {
+    /// The compiler arguments of a source build's own `define=`s.
+    pub fn extra_cflags(&self) -> Vec<String> {
+        match self {
+            LoadItem::Sources { defines, .. } => defines.iter().map(|d| format!("-D{d}")).collect(),
+            LoadItem::Object(_) => Vec::new(),
+        }
+    }
 }
 
 impl LoadItem {
@@ -72,6 +84,9 @@ pub enum Command {
         detect: Option<Detect>,
         /// `None`: the release's copy order.
         vnet_copy: Option<VnetCopy>,
+        /// The architecture the scenario is for (`vnetgen vm` runs it only
+        /// on kernels of it); `None`: any.
+        arch: Option<String>,
     },
     Cpus(u32),
     Load(Vec<LoadItem>),
@@ -311,7 +326,7 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
     };
     Ok(match w[0].as_str() {
         "kernel" => {
-            let (pos, opts) = options(rest, &["detect", "vnet-copy"])?;
+            let (pos, opts) = options(rest, &["detect", "vnet-copy", "arch"])?;
             let [config] = pos.as_slice() else {
                 return Err("kernel vimage|novimage [detect=probe|kernel] [vnet-copy=...]".into());
             };
@@ -329,15 +344,21 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                 })?),
                 None => None,
             };
+            let arch = match opts.get("arch").copied() {
+                Some(a @ ("amd64" | "i386")) => Some(a.to_string()),
+                Some(a) => return Err(format!("arch=`{a}`: amd64 or i386")),
+                None => None,
+            };
             Command::Kernel {
                 config,
                 detect,
                 vnet_copy,
+                arch,
             }
         }
         "cpus" => Command::Cpus(number("cpus", &one("cpus")?)?),
         "load" => {
-            let (pos, opts) = options(rest, &["variant", "built-for"])?;
+            let (pos, opts) = options(rest, &["variant", "built-for", "define"])?;
             if pos.is_empty() {
                 return Err("load FILE...".into());
             }
@@ -353,6 +374,18 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                     .ok_or_else(|| format!("built-for=`{k}`: vimage or novimage"))?,
                 None => KernelConfig::Vimage,
             };
+            let defines: Vec<String> = match opts.get("define") {
+                Some(d) => {
+                    let names: Vec<String> = d.split(',').map(str::to_string).collect();
+                    if let Some(bad) = names.iter().find(|n| {
+                        n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    }) {
+                        return Err(format!("define=`{bad}`: a macro name"));
+                    }
+                    names
+                }
+                None => Vec::new(),
+            };
             let mut items = Vec::new();
             for p in pos {
                 let path = base.join(p);
@@ -364,6 +397,7 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                         dir: path,
                         variant,
                         built_for,
+                        defines: defines.clone(),
                     },
                     (false, None) => {
                         return Err(format!("{p}: a module's sources need variant=kld-tied|vimage|vimage-runtime (or name a .ko)"))

@@ -223,6 +223,8 @@ struct Job {
     arch: String,
     variant: Variant,
     built_for: KernelConfig,
+    /// Compiler arguments of the build's own (`-DINVARIANTS`).
+    extra_cflags: Vec<String>,
 }
 
 /// Runs the matrix.
@@ -276,6 +278,7 @@ fn run_on(
                         arch: arch.clone(),
                         variant,
                         built_for: b,
+                        extra_cflags: Vec::new(),
                     });
                 }
             }
@@ -469,6 +472,22 @@ pub fn build_module_with_headers(
     built_for: KernelConfig,
     headers: Option<&Path>,
 ) -> Result<PathBuf, LabError> {
+    build_module_with(spec, options, dir, arch, variant, built_for, headers, &[])
+}
+
+/// [`build_module_with_headers`] with compiler arguments of the build's own
+/// (a scenario's `define=INVARIANTS`), which its cache key includes.
+#[allow(clippy::too_many_arguments)]
+pub fn build_module_with(
+    spec: &Spec,
+    options: &LabOptions,
+    dir: &Path,
+    arch: &str,
+    variant: Variant,
+    built_for: KernelConfig,
+    headers: Option<&Path>,
+    extra_cflags: &[String],
+) -> Result<PathBuf, LabError> {
     let toolchain = Toolchain::locate()?;
     let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io(dir))?
@@ -491,6 +510,7 @@ pub fn build_module_with_headers(
         arch: arch.to_string(),
         variant,
         built_for,
+        extra_cflags: extra_cflags.to_vec(),
     };
     let (record, _, _) = build_one(spec, options, &toolchain, &generated, &base, &job)?;
     Ok(record.ko)
@@ -512,7 +532,7 @@ fn module_build<'a>(
         generated,
         sysroot,
         out_dir,
-        extra_cflags: &[],
+        extra_cflags: &job.extra_cflags,
     }
 }
 

@@ -516,6 +516,7 @@ impl KldCheck {
             options: crate::kld::RunOptions {
                 spec: spec.clone(),
                 release: None,
+                arch: None,
                 cache: cache.join("kld"),
                 sysroot: stub_sysroot(),
                 timeout: std::time::Duration::from_secs(20),

@@ -39,6 +39,7 @@
  *   @@VNETGEN done steps=N
  *
  * Values are single tokens: bytes outside 0x21..0x7e and '\' print as \xHH.
+ * Each line ends with " #N", N the number of bytes after "@@VNETGEN ".
  * After each line the console is drained (TIOCDRAIN), so that the kernel's
  * own messages come out just before the line of the step that caused them.
  * System call numbers: sys/kern/syscalls.master (13.2 and 15.1 agree).
@@ -312,9 +313,18 @@ oi(long long v)
 		ou((unsigned long long)v);
 }
 
+/*
+ * Ends a line with " #N", N the length of what follows "@@VNETGEN ": the
+ * kernel's own printf()s reach the console around the tty's output, and
+ * can land inside a line; the host tells and mends such a line by it.
+ */
 static void
 oend(void)
 {
+	size_t body = olen > 10 ? olen - 10 : 0;
+
+	oc(' '), oc('#');
+	ou(body);
 	oc('\n');
 	oflush();
 }

@@ -111,6 +111,8 @@ pub struct VmOptions {
 /// One boot of a kernel.
 #[derive(Debug, Clone)]
 pub struct BootRecord {
+    /// The whole console of the boot, with the seconds of each line.
+    pub log: PathBuf,
     /// From QEMU's start to its end.
     pub seconds: f64,
     /// When the kernel's copyright banner came.
@@ -153,11 +155,24 @@ pub fn run(
     scenarios: &[PathBuf],
     options: &VmOptions,
 ) -> Result<Vec<KernelReport>, VmError> {
+    let with_vars: Vec<(PathBuf, BTreeMap<String, String>)> = scenarios
+        .iter()
+        .map(|s| (s.clone(), options.vars.clone()))
+        .collect();
+    run_with_vars(kernels, &with_vars, options)
+}
+
+/// [`run`], each scenario with variables of its own.
+pub fn run_with_vars(
+    kernels: &[PathBuf],
+    scenarios: &[(PathBuf, BTreeMap<String, String>)],
+    options: &VmOptions,
+) -> Result<Vec<KernelReport>, VmError> {
     let texts = scenarios
         .iter()
-        .map(|p| {
+        .map(|(p, vars)| {
             std::fs::read_to_string(p)
-                .map(|t| (p.clone(), t))
+                .map(|t| (p.clone(), t, vars.clone()))
                 .map_err(VmError::io(p))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -200,31 +215,39 @@ fn release_for(options: &VmOptions, info: &KernelInfo) -> Result<Release, String
     }
 }
 
-fn failed_everywhere(names: &[String], message: &str, console: &[String]) -> Vec<ScenarioResult> {
-    names
-        .iter()
-        .map(|name| ScenarioResult {
-            name: name.clone(),
-            verdict: Verdict::Failed {
-                line: 0,
-                command: String::new(),
-                message: message.to_string(),
-            },
-            steps: Vec::new(),
-            console: console.to_vec(),
-            notes: Vec::new(),
-        })
-        .collect()
+/// A scenario that failed before its first step, for `message`.
+fn failed(name: &str, message: &str, console: &[String]) -> ScenarioResult {
+    ScenarioResult {
+        name: name.to_string(),
+        verdict: Verdict::Failed {
+            line: 0,
+            command: String::new(),
+            message: message.to_string(),
+        },
+        steps: Vec::new(),
+        console: console.to_vec(),
+        notes: Vec::new(),
+    }
 }
+
+fn failed_everywhere(names: &[String], message: &str, console: &[String]) -> Vec<ScenarioResult> {
+    names.iter().map(|n| failed(n, message, console)).collect()
+}
+
+/// A scenario file: its path, its text and its variables.
+type ScenarioText = (PathBuf, String, BTreeMap<String, String>);
 
 fn run_kernel(
     arg: &Path,
-    texts: &[(PathBuf, String)],
+    texts: &[ScenarioText],
     options: &VmOptions,
     toolchain: &Toolchain,
 ) -> Result<KernelReport, VmError> {
     let spec = &options.spec;
-    let names: Vec<String> = texts.iter().map(|(p, _)| p.display().to_string()).collect();
+    let names: Vec<String> = texts
+        .iter()
+        .map(|(p, _, _)| p.display().to_string())
+        .collect();
     let path = kernel::kernel_file(arg);
     let mut report = KernelReport {
         label: path.display().to_string(),
@@ -257,13 +280,13 @@ fn run_kernel(
     };
     report.release = Some(release.name.clone());
 
-    let mut vars = options.vars.clone();
-    vars.entry("kernel".into())
-        .or_insert_with(|| info.config.name().to_string());
-    vars.entry("detect".into())
-        .or_insert_with(|| spec.detect.name().to_string());
     let mut planned = Vec::new();
-    for (i, (path, text)) in texts.iter().enumerate() {
+    for (i, (path, text, vars)) in texts.iter().enumerate() {
+        let mut vars = vars.clone();
+        vars.entry("kernel".into())
+            .or_insert_with(|| info.config.name().to_string());
+        vars.entry("detect".into())
+            .or_insert_with(|| spec.detect.name().to_string());
         let base = path.parent().unwrap_or(Path::new("."));
         let s = scenario::parse(&path.display().to_string(), text, base, &vars)?;
         let skip = applicability(&s, &info, &release);
@@ -332,16 +355,20 @@ fn run_kernel(
                 .map(|b| b.ended.clone())
                 .unwrap_or_default();
             for p in rest {
-                results.insert(
-                    p.id,
-                    failed_everywhere(std::slice::from_ref(&p.scenario.name), &b, &[]).remove(0),
-                );
+                results.insert(p.id, failed(&p.scenario.name, &b, &[]));
             }
             break;
         }
         pending = rest;
     }
     report.scenarios = results.into_values().collect();
+    if let Some(b) = report
+        .boots
+        .iter()
+        .find(|b| b.ended.contains("after the plan"))
+    {
+        report.problem = Some(format!("{} (see {})", b.ended, b.log.display()));
+    }
     Ok(report)
 }
 
@@ -351,10 +378,17 @@ fn applicability(s: &scenario::Scenario, info: &KernelInfo, release: &Release) -
         config,
         detect,
         vnet_copy,
+        arch,
     }) = s.steps.first().map(|s| &s.command)
     else {
         return Some("no kernel line".into());
     };
+    if let Some(a) = arch.as_deref().filter(|a| *a != info.arch) {
+        return Some(format!(
+            "it is for {a} kernels, and this one is {}",
+            info.arch
+        ));
+    }
     if *config != info.config {
         return Some(format!(
             "it asks for a {} kernel, and this one is {}",
@@ -420,13 +454,21 @@ fn prepare(
                         dir,
                         variant,
                         built_for,
-                    } => {
-                        lab::build_module(&spec, &lab_options, dir, info.arch, *variant, *built_for)
-                            .map_err(|e| format!("building {}: {e}", dir.display()))
-                            .and_then(|ko| {
-                                std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                            })
-                    }
+                        ..
+                    } => lab::build_module_with(
+                        &spec,
+                        &lab_options,
+                        dir,
+                        info.arch,
+                        *variant,
+                        *built_for,
+                        None,
+                        &item.extra_cflags(),
+                    )
+                    .map_err(|e| format!("building {}: {e}", dir.display()))
+                    .and_then(|ko| {
+                        std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                    }),
                 };
                 bytes.map(|bytes| {
                     let hash = kernel::hex(&Sha256::digest(&bytes));
@@ -442,6 +484,9 @@ fn prepare(
     }
     out
 }
+
+/// Console lines that mean the kernel is going down.
+const FATAL_LINES: [&str; 3] = ["panic: ", "Fatal trap", "init died"];
 
 /// The first panic line of a console, if the kernel panicked.
 fn panic_line(lines: &[String]) -> Option<String> {
@@ -497,8 +542,32 @@ fn boot_once(
         accel: options.accel,
         stall: options.timeout,
         marker: plan::MARKER,
+        fatal: &FATAL_LINES,
     })?;
     let lines: Vec<String> = console.lines.iter().map(|(_, l)| l.clone()).collect();
+    // The whole console, for reading after the run.
+    let log_name: String = info
+        .label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let log = options
+        .vm_cache
+        .join("consoles")
+        .join(format!("{log_name}.log"));
+    let mut log_text: String = console
+        .lines
+        .iter()
+        .map(|(t, l)| format!("{:7.2} {l}\n", t.as_secs_f64()))
+        .collect();
+    log_text.push_str(&format!("-- {:?}\n", console.ended));
+    cache::write_file(&log, log_text.as_bytes())?;
     let at = |needle: &str| {
         console
             .lines
@@ -532,10 +601,20 @@ fn boot_once(
         })
     };
     let ended = match &death_message {
-        None => "powered off".to_string(),
+        // A panic after the plan: at power-off, say, a handler of a module
+        // already unloaded.
+        None => match lines
+            .iter()
+            .skip_while(|l| !l.contains("@@VNETGEN done"))
+            .find(|l| FATAL_LINES.iter().any(|f| l.contains(f)))
+        {
+            Some(p) => format!("the kernel panicked after the plan, powering off: {p}"),
+            None => "powered off".to_string(),
+        },
         Some(m) => m.clone(),
     };
     let record = BootRecord {
+        log,
         seconds: console.elapsed.as_secs_f64(),
         kernel_at: at("Copyright (c)"),
         init_at,
@@ -549,10 +628,9 @@ fn boot_once(
             message.push_str(&format!("; QEMU: {}", console.stderr.trim()));
         }
         for p in pending {
-            let mut r = failed_everywhere(std::slice::from_ref(&p.scenario.name), &message, &tail)
-                .remove(0);
+            let mut r = failed(&p.scenario.name, &message, &tail);
             r.notes
-                .push("the last console lines are the kernel's".into());
+                .push(format!("the whole console: {}", record.log.display()));
             results.insert(p.id, r);
         }
         return Ok((record, results));
@@ -560,21 +638,15 @@ fn boot_once(
     let entries = plan::entries(&lines);
     let logs = plan::scenario_logs(&entries);
     let death = death_message.map(|message| plan::Death {
-        message: format!("{message}\n{}", tail.join("\n")),
+        message,
+        tail: tail.clone(),
     });
     for p in pending {
         let Some(log) = logs.get(&p.id) else {
             // Never begun: the kernel died before it.
             continue;
         };
-        let mut r = plan::evaluate(p, log, info.config, kernel_text, death.as_ref());
-        if !log.ended && death.is_some() {
-            let extra: Vec<String> = last_lines(&lines, 10)
-                .into_iter()
-                .filter(|l| !r.console.contains(l))
-                .collect();
-            r.console.extend(extra);
-        }
+        let r = plan::evaluate(p, log, info.config, kernel_text, death.as_ref());
         results.insert(p.id, r);
     }
     Ok((record, results))

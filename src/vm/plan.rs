@@ -263,19 +263,57 @@ pub enum Entry {
     Init(InitLine),
 }
 
-/// The console split into the init's lines and the kernel's.
+/// The length an init line ends with (` #N`), and the line without it.
+fn length_mark(text: &str) -> Option<(&str, usize)> {
+    let (body, n) = text.rsplit_once(" #")?;
+    Some((body, n.trim_end().parse().ok()?))
+}
+
+/// The console split into the init's lines and the kernel's.  A kernel
+/// message that landed inside an init line (the kernel prints around the
+/// tty's output) is told by the line's length mark and moved out of it.
 pub fn entries(lines: &[String]) -> Vec<Entry> {
     let mut out = Vec::new();
-    for line in lines {
-        match line.find(MARKER) {
-            Some(at) => {
-                let before = line[..at].trim_end();
-                if !before.is_empty() {
-                    out.push(Entry::Kernel(before.to_string()));
-                }
-                out.push(Entry::Init(InitLine::parse(&line[at + MARKER.len()..])));
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        i += 1;
+        let Some(at) = line.find(MARKER) else {
+            out.push(Entry::Kernel(line.clone()));
+            continue;
+        };
+        let before = line[..at].trim_end();
+        if !before.is_empty() {
+            out.push(Entry::Kernel(before.to_string()));
+        }
+        let body = line[at + MARKER.len()..].strip_prefix(' ').unwrap_or("");
+        match length_mark(body) {
+            Some((text, n)) if text.len() == n => {
+                out.push(Entry::Init(InitLine::parse(text)));
             }
-            None => out.push(Entry::Kernel(line.clone())),
+            Some(_) | None => {
+                // Cut by a kernel message that ended the line: the rest is
+                // on the next line, and the length says where the cut was.
+                let mended = lines.get(i).and_then(|next| {
+                    let (rest, n) = length_mark(next)?;
+                    let keep = n.checked_sub(rest.len())?;
+                    let head = body.get(..keep)?;
+                    Some((format!("{head}{rest}"), body[keep..].to_string()))
+                });
+                match mended {
+                    Some((text, kernel)) => {
+                        i += 1;
+                        if !kernel.trim().is_empty() {
+                            out.push(Entry::Kernel(kernel));
+                        }
+                        out.push(Entry::Init(InitLine::parse(&text)));
+                    }
+                    // Not mendable: what is there is all there is.
+                    None => out.push(Entry::Init(InitLine::parse(
+                        length_mark(body).map_or(body, |(t, _)| t),
+                    ))),
+                }
+            }
         }
     }
     out
@@ -363,6 +401,8 @@ impl ScenarioResult {
 #[derive(Debug, Clone)]
 pub struct Death {
     pub message: String,
+    /// The last console lines.
+    pub tail: Vec<String>,
 }
 
 struct Cursor<'a> {
@@ -391,17 +431,6 @@ impl<'a> Cursor<'a> {
             i += 1;
         }
         None
-    }
-
-    /// The kernel lines up to the next init line, consumed.
-    fn kernel_lines(&mut self) -> Vec<String> {
-        let mut out = Vec::new();
-        while let Some(Entry::Kernel(k)) = self.entries.get(self.at) {
-            out.push(k.clone());
-            self.at += 1;
-        }
-        self.console.extend(out.iter().cloned());
-        out
     }
 }
 
@@ -465,7 +494,8 @@ pub fn evaluate(
             Command::Kernel { .. } => Ok(kernel_text.to_string()),
             Command::Cpus(n) => Ok(format!("{n} CPUs")),
             Command::ExpectOutput(text) => {
-                console = cursor.kernel_lines();
+                // The kernel's lines up to the last step run: those after
+                // it belong to the next step.
                 let so_far = cursor.console.join("\n");
                 if so_far.contains(text.as_str()) {
                     Ok("as expected".into())
@@ -644,6 +674,11 @@ pub fn evaluate(
             }
         };
         outcome.console = console.join("\n");
+        if let (Err(message), Some(d)) = (&result, death) {
+            if *message == d.message || message.ends_with(&d.message) {
+                outcome.console = d.tail.join("\n");
+            }
+        }
         match result {
             Ok(text) => {
                 outcome.text = text;
@@ -713,6 +748,37 @@ mod tests {
             .expect("parses")
     }
 
+    /// An init line as the init ends it, with its length.
+    fn marked(line: &str) -> String {
+        match line.strip_prefix("@@VNETGEN ") {
+            Some(body) => format!("{line} #{}", body.len()),
+            None => line.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_kernel_message_inside_an_init_line_is_moved_out_of_it() {
+        let whole =
+            marked("@@VNETGEN step=17.6 op=kldunload arg=plain.ko rc=0 errno=0 want=ok ok=1");
+        let (head, tail) = whole.split_at(16);
+        let lines = vec![
+            format!("{head}random: unblocking device."),
+            tail.to_string(),
+            marked("@@VNETGEN end=17"),
+        ];
+        let e = entries(&lines);
+        assert!(
+            matches!(&e[0], Entry::Kernel(k) if k == "random: unblocking device."),
+            "{e:?}"
+        );
+        let Entry::Init(l) = &e[1] else {
+            panic!("{e:?}")
+        };
+        assert_eq!(l.get("step"), Some("17.6"));
+        assert_eq!(l.get("ok"), Some("1"));
+        assert!(matches!(&e[2], Entry::Init(l) if l.get("end") == Some("17")));
+    }
+
     fn module(name: &str) -> GuestModule {
         GuestModule {
             name: name.into(),
@@ -775,7 +841,7 @@ mod tests {
             "@@VNETGEN end=1",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(|s| marked(s))
         .collect();
         let logs = scenario_logs(&entries(&console));
         let r = evaluate(&p, &logs[&1], KernelConfig::Novimage, "13.2", None);

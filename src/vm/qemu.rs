@@ -56,7 +56,14 @@ pub struct Boot<'a> {
     pub stall: Duration,
     /// Lines that show progress: they contain this marker.
     pub marker: &'a str,
+    /// Lines that mean the kernel is going down (`panic: `): after one,
+    /// the guest gets [`FATAL_GRACE`] of quiet to reboot, not `stall`.
+    pub fatal: &'a [&'a str],
 }
+
+/// How long a kernel that panicked may stay quiet before it counts as hung
+/// (a panic inside the panic, with nothing printed, never ends).
+pub const FATAL_GRACE: Duration = Duration::from_secs(3);
 
 /// How a boot ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,12 +79,38 @@ pub enum Ended {
 /// One boot's console.
 #[derive(Debug, Clone)]
 pub struct Console {
-    /// Each line (carriage returns removed) and when it came, from QEMU's start.
+    /// Each line (carriage returns and terminal escapes removed) and when
+    /// it came, from QEMU's start.
     pub lines: Vec<(Duration, String)>,
     pub ended: Ended,
     /// QEMU's own standard error.
     pub stderr: String,
     pub elapsed: Duration,
+}
+
+/// A console line without its carriage returns and terminal escapes
+/// (GRUB clears the screen with `ESC [ ... letter` sequences).
+fn clean(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for d in chars.by_ref() {
+                        if d.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The QEMU system emulator for `arch`.
@@ -157,19 +190,22 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
     let mut lines: Vec<(Duration, String)> = Vec::new();
     let mut partial: Vec<u8> = Vec::new();
     let mut last_progress = Instant::now();
+    let mut going_down = false;
     let ended = loop {
+        let limit = if going_down { FATAL_GRACE } else { boot.stall };
         let waited = last_progress.elapsed();
-        if waited >= boot.stall {
+        if waited >= limit {
             break Ended::Stalled(waited);
         }
-        match rx.recv_timeout((boot.stall - waited).min(Duration::from_millis(500))) {
+        match rx.recv_timeout((limit - waited).min(Duration::from_millis(500))) {
             Ok(chunk) => {
                 for &b in &chunk {
                     if b == b'\n' {
-                        let line = String::from_utf8_lossy(&partial)
-                            .trim_end_matches('\r')
-                            .to_string();
-                        if line.contains(boot.marker) {
+                        let line = clean(&partial);
+                        if boot.fatal.iter().any(|f| line.contains(f)) {
+                            going_down = true;
+                        }
+                        if going_down || line.contains(boot.marker) {
                             last_progress = Instant::now();
                         }
                         lines.push((started.elapsed(), line));
@@ -198,10 +234,7 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
     let _ = reader.join();
     let stderr = err_reader.join().unwrap_or_default();
     if !partial.is_empty() {
-        let line = String::from_utf8_lossy(&partial)
-            .trim_end_matches('\r')
-            .to_string();
-        lines.push((started.elapsed(), line));
+        lines.push((started.elapsed(), clean(&partial)));
     }
     Ok(Console {
         lines,
@@ -209,4 +242,17 @@ pub fn run(boot: &Boot<'_>) -> Result<Console, VmError> {
         stderr,
         elapsed: started.elapsed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_lines_lose_carriage_returns_and_escapes() {
+        assert_eq!(
+            clean(b"\x1b[H\x1b[J\x1b[1;1H  Booting `FreeBSD'\r"),
+            "  Booting `FreeBSD'"
+        );
+    }
 }

@@ -173,6 +173,7 @@ pub fn json(reports: &[KernelReport]) -> String {
                 "problem": k.problem,
                 "passed": k.passed(),
                 "boots": k.boots.iter().map(|b| json!({
+                    "log": b.log.display().to_string(),
                     "seconds": b.seconds,
                     "kernel_at": b.kernel_at,
                     "init_at": b.init_at,

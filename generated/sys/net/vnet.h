@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: b6a9013b976df610b58282f078d120b6a0a03597ba59939f0f9737598e74b767
+ * vnetgen-sha256: 532e22279e0077fc3c3468b6378047a32b8d7009873c2da0d4c253cff44aec5f
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -222,8 +222,7 @@ __asm__(".weak __stop_set_vnet");
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg)						\
 	VNET_ASSERT((arg) != NULL,					\

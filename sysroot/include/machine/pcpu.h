@@ -36,21 +36,22 @@ struct thread;
  * Note that the last member carries no ';', the includer supplies it.
  */
 #if defined(__amd64__)
+/*
+ * x86: FreeBSD's first MD member is a cache-line monitor buffer aligned to
+ * 128 bytes, and struct pcpu is a page: pc_prvspace at FreeBSD's offset
+ * (384 on amd64, 256 on i386, in 13.2 and 15.1).
+ */
 #define	PCPU_MD_FIELDS							\
+	char		pc_monitorbuf[128] __aligned(128);		\
 	struct pcpu	*pc_prvspace;	/* self-reference */		\
 	struct pmap	*pc_curpmap;					\
-	register_t	pc_rsp0;					\
-	register_t	pc_scratch_rsp;	/* user %rsp in syscall */	\
-	u_int		pc_apic_id;					\
-	u_int		pc_acpi_id;	/* ACPI CPU id */		\
-	char		__pc_md_pad[208]
+	char		__pc_md_pad[3696]
 #elif defined(__i386__)
 #define	PCPU_MD_FIELDS							\
+	char		pc_monitorbuf[128] __aligned(128);		\
 	struct pcpu	*pc_prvspace;	/* self-reference */		\
 	struct pmap	*pc_curpmap;					\
-	u_int		pc_apic_id;					\
-	u_int		pc_acpi_id;	/* ACPI CPU id */		\
-	char		__pc_md_pad[240]
+	char		__pc_md_pad[3832]
 #elif defined(__aarch64__)
 #define	PCPU_MD_FIELDS							\
 	u_int		pc_acpi_id;	/* ACPI CPU id */		\

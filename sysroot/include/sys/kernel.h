@@ -63,9 +63,10 @@ typedef void (*sysinit_nfunc_t)(void *);
 typedef void (*sysinit_cfunc_t)(const void *);
 
 /*
- * struct sysinit, one boot-time call, is read by the kernel linker: it is
- * defined once, in Rust (vnetgen's src/kld/abi.rs, which the emulated
- * kernel uses), and cbindgen writes it to <sys/_kld_abi.h>.
+ * struct sysinit, one boot-time call, is read by the kernel linker at its
+ * release's layout (15.1 adds a list link after `order`): vnetgen's
+ * src/kld/abi.rs defines it once, for the emulated kernel and for
+ * <sys/_kld_abi.h>.
  */
 #include <sys/_kld_abi.h>
 

@@ -21,8 +21,15 @@
 #define	M_NODUMP	0x0800		/* keep out of crash dumps */
 #define	M_EXEC		0x4000		/* memory may be executed */
 
-/* Bumped by FreeBSD whenever struct malloc_type changes. */
+/*
+ * Bumped by FreeBSD whenever struct malloc_type changes; malloc_init()
+ * panics on a type of another version.
+ */
+#if __FreeBSD_version >= 1500000
+#define	M_VERSION	2024073001
+#else
 #define	M_VERSION	2020110501
+#endif
 
 struct malloc_type_stats;
 

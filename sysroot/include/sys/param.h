@@ -8,9 +8,15 @@
 #ifndef _SYS_PARAM_H_
 #define	_SYS_PARAM_H_
 
-/* We describe FreeBSD 14.0-RELEASE. */
+/*
+ * The release a module is built for: FreeBSD 15.1 unless the build says
+ * otherwise (vnetgen passes its release's -D__FreeBSD_version).  The
+ * structures a module hands the kernel follow it: 13.2's layouts before
+ * 1500000, 15.1's from it (see <sys/_kld_abi.h>, <sys/sysctl.h> and
+ * <sys/malloc.h>).
+ */
 #ifndef __FreeBSD_version
-#define	__FreeBSD_version	1400097
+#define	__FreeBSD_version	1501000
 #endif
 
 #include <sys/types.h>

@@ -3,15 +3,11 @@
  *
  * Stub for vnetgen's test sysroot: processes, threads and credentials.
  *
- * These are cut-down structures, NOT FreeBSD's layouts: they carry only
- * the members that headers and modules built against this sysroot touch.
- * A module compiled here must not be loaded into a real kernel.  The
- * offsets of the VNET members of struct thread are fixed and checked
- * below so that generated code can rely on them:
- *
- *	member		LP64	ILP32
- *	td_vnet		40	20
- *	td_vnet_lpush	48	24
+ * struct thread, proc, ucred and prison carry only the members that
+ * headers and modules built against this sysroot use, each at the offset
+ * of the FreeBSD release being built for on amd64 and i386 (padding keeps
+ * them there; other architectures get cut-down stand-ins).  They are in
+ * <sys/_kld_abi.h>, which vnetgen generates from its src/kld/abi.rs.
  */
 
 #ifndef _SYS_PROC_H_
@@ -30,44 +26,7 @@ struct prison;
 struct thread;
 struct vnet;
 
-/* Credentials; cr_prison says which jail (and so which vnet) applies. */
-struct ucred {
-	u_int		cr_ref;		/* reference count */
-	uid_t		cr_uid;		/* effective user id */
-	uid_t		cr_ruid;	/* real user id */
-	gid_t		cr_rgid;	/* real group id */
-	struct prison	*cr_prison;	/* jail the credential belongs to */
-};
-
-/* A jail. */
-struct prison {
-	TAILQ_ENTRY(prison) pr_list;	/* all prisons */
-	int		pr_id;		/* jail id */
-	int		pr_ref;		/* reference count */
-	struct prison	*pr_parent;	/* enclosing jail */
-	struct vnet	*pr_vnet;	/* network stack instance */
-	char		pr_name[MAXHOSTNAMELEN]; /* jail name */
-};
-
-/*
- * struct thread is defined once, in Rust (vnetgen's src/kld/abi.rs, which
- * the emulated kernel uses), and cbindgen writes it to <sys/_kld_abi.h>.
- */
 #include <sys/_kld_abi.h>
-
-struct proc {
-	LIST_ENTRY(proc) p_list;	/* all processes */
-	TAILQ_HEAD(, thread) p_threads;	/* its threads */
-	struct ucred	*p_ucred;	/* process credentials */
-	pid_t		p_pid;		/* process id */
-	char		p_comm[MAXCOMLEN + 1]; /* command name */
-};
-
-/* Pin the documented offsets (see the table at the top). */
-_Static_assert(__offsetof(struct thread, td_vnet) ==
-    5 * sizeof(void *), "td_vnet moved");
-_Static_assert(__offsetof(struct thread, td_vnet_lpush) ==
-    6 * sizeof(void *), "td_vnet_lpush moved");
 
 #define	curproc		(curthread->td_proc)
 

@@ -91,20 +91,33 @@ struct sysctl_req {
 	int		flags;
 };
 
+#if __FreeBSD_version >= 1500000
 /*
- * A node's children are kept in a red-black tree; these are the shapes
- * of <sys/tree.h>'s RB_HEAD and RB_ENTRY (left, right, parent).
+ * 15.1 keeps a node's children in a red-black tree: the shapes of
+ * <sys/tree.h>'s RB_HEAD and RB_ENTRY (left, right, parent).
  */
 struct sysctl_oid_list {
 	struct sysctl_oid *rbh_root;
 };
+#define	__SYSCTL_OID_LINK						\
+	struct {							\
+		struct sysctl_oid *rbe_link[3];				\
+	}
+#else
+/* 13.2 keeps them in a list: SLIST_HEAD and SLIST_ENTRY. */
+struct sysctl_oid_list {
+	struct sysctl_oid *slh_first;
+};
+#define	__SYSCTL_OID_LINK						\
+	struct {							\
+		struct sysctl_oid *sle_next;				\
+	}
+#endif
 
 struct sysctl_oid {
 	struct sysctl_oid_list	oid_children;
 	struct sysctl_oid_list	*oid_parent;
-	struct {
-		struct sysctl_oid *rbe_link[3];
-	}			oid_link;
+	__SYSCTL_OID_LINK	oid_link;
 	int			oid_number;
 	u_int			oid_kind;
 	void			*oid_arg1;

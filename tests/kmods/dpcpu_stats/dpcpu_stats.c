@@ -8,6 +8,7 @@
 #include <sys/systm.h>
 #include <sys/errno.h>
 #include <sys/kernel.h>
+#include <sys/sysctl.h>
 #include <sys/module.h>
 #include <sys/pcpu.h>
 #include <sys/smp.h>
@@ -54,6 +55,41 @@ dpcpu_stats_on(long cpu, long value)
 	    (long)sizeof(DPCPU_SETNAME) + (long)sizeof(DPCPU_SYMPREFIX) +
 	    DPCPU_MODMIN);
 }
+
+/*
+ * `call FUNC` on a real kernel (vnetgen vm): a kernel cannot call a
+ * module's function, so each function the scenarios call is the sysctl
+ * debug.FUNC, whose handler calls it with the longs written to the sysctl
+ * and returns its result.
+ */
+static int
+dpcpu_stats_call(SYSCTL_HANDLER_ARGS)
+{
+	long (*fn)(long, long, long, long, long, long);
+	long a[6] = { 0, 0, 0, 0, 0, 0 };
+	long r;
+	int error;
+
+	(void)oidp;
+	(void)arg2;
+	if (req->newptr != NULL) {
+		if (req->newlen > sizeof(a))
+			return (EINVAL);
+		error = SYSCTL_IN(req, a, req->newlen);
+		if (error != 0)
+			return (error);
+	}
+	fn = (long (*)(long, long, long, long, long, long))(uintptr_t)arg1;
+	r = fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+	return (SYSCTL_OUT(req, &r, sizeof(r)));
+}
+#define	DPCPU_STATS_CALL(f)						\
+	SYSCTL_PROC(_debug, OID_AUTO, f, CTLTYPE_LONG | CTLFLAG_RW |	\
+	    CTLFLAG_ANYBODY | CTLFLAG_MPSAFE, (void *)(uintptr_t)f, 0,	\
+	    dpcpu_stats_call, "L", "calls " #f)
+DPCPU_STATS_CALL(dpcpu_stats_bump);
+DPCPU_STATS_CALL(dpcpu_stats_total);
+DPCPU_STATS_CALL(dpcpu_stats_on);
 
 static int
 dpcpu_stats_modevent(module_t mod __unused, int what, void *arg __unused)

@@ -63,6 +63,11 @@ vnet_full_shutdown(void *arg __unused, int howto __unused)
 }
 
 static void
+vnet_full_mountroot(void *arg __unused)
+{
+}
+
+static void
 vnet_full_init(const void *unused __unused)
 {
 	VNET_ASSERT(curvnet != NULL || !VNET_ACTIVE(), ("no vnet"));
@@ -187,18 +192,64 @@ vnet_full_ptrs(struct thread *td __unused, struct proc *p __unused)
 	return (n);
 }
 
+/*
+ * `call FUNC` on a real kernel (vnetgen vm): a kernel cannot call a
+ * module's function, so each function the scenarios call is the sysctl
+ * debug.FUNC, whose handler calls it with the longs written to the sysctl
+ * and returns its result.
+ */
+static int
+vnet_full_call(SYSCTL_HANDLER_ARGS)
+{
+	long (*fn)(long, long, long, long, long, long);
+	long a[6] = { 0, 0, 0, 0, 0, 0 };
+	long r;
+	int error;
+
+	(void)oidp;
+	(void)arg2;
+	if (req->newptr != NULL) {
+		if (req->newlen > sizeof(a))
+			return (EINVAL);
+		error = SYSCTL_IN(req, a, req->newlen);
+		if (error != 0)
+			return (error);
+	}
+	fn = (long (*)(long, long, long, long, long, long))(uintptr_t)arg1;
+	r = fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+	return (SYSCTL_OUT(req, &r, sizeof(r)));
+}
+#define	VNET_FULL_CALL(f)						\
+	SYSCTL_PROC(_debug, OID_AUTO, f, CTLTYPE_LONG | CTLFLAG_RW |	\
+	    CTLFLAG_ANYBODY | CTLFLAG_MPSAFE, (void *)(uintptr_t)f, 0,	\
+	    vnet_full_call, "L", "calls " #f)
+VNET_FULL_CALL(vnet_full_init_calls_get);
+VNET_FULL_CALL(vnet_full_inits_get);
+VNET_FULL_CALL(vnet_full_default);
+VNET_FULL_CALL(vnet_full_ttl);
+VNET_FULL_CALL(vnet_full_add);
+VNET_FULL_CALL(vnet_full_sum);
+VNET_FULL_CALL(vnet_full_foreach);
+
 static int
 vnet_full_modevent(module_t mod __unused, int what, void *arg __unused)
 {
 	switch (what) {
 	case MOD_LOAD:
-		VNET_GLOBAL_EVENTHANDLER_REGISTER(shutdown_pre_sync,
-		    vnet_full_shutdown, NULL, EVENTHANDLER_PRI_ANY);
+		/*
+		 * The untagged form cannot be deregistered: only for an event
+		 * that has happened for good (mountroot), never for one the
+		 * kernel invokes after the module is gone, such as shutdown.
+		 */
+		VNET_GLOBAL_EVENTHANDLER_REGISTER(mountroot,
+		    vnet_full_mountroot, NULL, EVENTHANDLER_PRI_ANY);
 		VNET_GLOBAL_EVENTHANDLER_REGISTER_TAG(vnet_full_tag,
 		    shutdown_post_sync, vnet_full_shutdown, NULL,
 		    EVENTHANDLER_PRI_ANY);
 		return (0);
 	case MOD_UNLOAD:
+		/* A handler left behind is called at shutdown, module gone. */
+		EVENTHANDLER_DEREGISTER(shutdown_post_sync, vnet_full_tag);
 		return (0);
 	default:
 		return (EOPNOTSUPP);

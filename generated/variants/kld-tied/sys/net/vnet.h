@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 9c1d06173d617e34d048f7c3fe7ac0a03278cf25a3053944e2f10f8db4a0f13a
+ * vnetgen-sha256: 91b0fe7288670c6e34d2d634d8a44af2cf0a4e509f67bea0fb374dd9cea3fd00
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -221,8 +221,7 @@ __GLOBL(__stop_set_vnet);
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg)						\
 	VNET_ASSERT((arg) != NULL && (arg)->vnet_magic_n == VNET_MAGIC_N, \

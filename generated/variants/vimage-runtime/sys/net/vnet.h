@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 3df522faa1062c58fc094fefa17343f4e931b530c98de2e09d375aebba35d8b2
+ * vnetgen-sha256: 58c9f4e7604de3fccb85dec29760c38b837ff5d07c1a1919d988a26fb7c991c4
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -175,8 +175,7 @@ __asm__(".weak __stop_set_vnet");
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg)						\
 	VNET_ASSERT((arg) != NULL,					\

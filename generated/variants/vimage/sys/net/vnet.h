@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: e0ed64f425e063f5dc110e8ab38f88944d84f6dddd10b1158eab86fa720a208a
+ * vnetgen-sha256: 2e024c165e013ee8b8b85943657d4802d7090b7116d082a4e6569f75d1e8695f
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -159,8 +159,7 @@ __GLOBL(__stop_set_vnet);
 
 /*
  * Declares saved_vnet, so CURVNET_SET and CURVNET_RESTORE must share a
- * scope.  The run-time variant checks no magic number: it changed between
- * releases.
+ * scope.  The run-time variant checks only that the vnet is not NULL.
  */
 #define	CURVNET_SET_QUIET(arg)						\
 	VNET_ASSERT((arg) != NULL && (arg)->vnet_magic_n == VNET_MAGIC_N, \

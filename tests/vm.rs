@@ -1,0 +1,393 @@
+//! Differential tests: every scenario under tests/kld/ and every lab test
+//! kmod's scenario runs in the emulated kernel (`vnetgen kld`) and on the
+//! real FreeBSD kernels (`vnetgen vm`: 13.2 and 15.1 amd64, 13.2 i386, with
+//! and without VIMAGE, and 13.2 with INVARIANTS), and the outcomes must be
+//! the same, step by step.  Each real kernel boots once, with all its
+//! scenarios in one plan; a scenario that kills the kernel (a fault, a
+//! panic, a hang) runs last, on one kernel each.
+//!
+//! The kernels come from `VNETGEN_KERNELS`, or `../shared/freebsd/kernels`
+//! beside the repository (`<release>/<arch>/<CONFIG>/kernel`).  Without
+//! them, or without QEMU, xorriso or grub-mkrescue, the test fails and
+//! says how to get them: it never skips.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use vnetgen::build::cflags::stub_sysroot;
+use vnetgen::kld::{self, RunOptions};
+use vnetgen::spec::{Spec, VnetCopyOrder};
+use vnetgen::vm::{self, compare, Accel, KernelReport, VmOptions};
+
+/// Where the kernels are, or a failure that says how to get them.
+fn kernels_root() -> PathBuf {
+    let root = match std::env::var_os("VNETGEN_KERNELS") {
+        Some(p) => PathBuf::from(p),
+        None => common::repo().join("../shared/freebsd/kernels"),
+    };
+    assert!(
+        root.is_dir(),
+        "no FreeBSD kernels at {}: point VNETGEN_KERNELS at a directory of \
+         <release>/<arch>/<CONFIG>/kernel (the kernels of ../shared/freebsd/kernels, \
+         built from FreeBSD's tree with tools/build/make.py buildkernel as \
+         ../shared/freebsd/VM.md describes)",
+        root.display()
+    );
+    root
+}
+
+/// Every `<release>/<arch>/<CONFIG>/kernel` below `root`, sorted.
+fn kernels(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let dirs = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    for release in dirs(root) {
+        for arch in dirs(&release) {
+            for config in dirs(&arch) {
+                if config.join("kernel").is_file() {
+                    out.push(config);
+                }
+            }
+        }
+    }
+    assert!(
+        !out.is_empty(),
+        "no <release>/<arch>/<CONFIG>/kernel below {}",
+        root.display()
+    );
+    out
+}
+
+fn tools() {
+    for tool in [
+        "qemu-system-x86_64",
+        "qemu-system-i386",
+        "xorriso",
+        "grub-mkrescue",
+    ] {
+        let found = Command::new(tool).arg("--version").output().is_ok();
+        assert!(found, "{tool} not found; {}", vm::INSTALL_HINT);
+    }
+    assert!(
+        Path::new(vm::grub::DEFAULT_GRUB_DIR)
+            .join("relocator.mod")
+            .is_file(),
+        "GRUB's i386-pc modules are missing; {}",
+        vm::INSTALL_HINT
+    );
+}
+
+/// The scenarios every kernel runs, and the variables they need.
+fn scenarios() -> Vec<PathBuf> {
+    let repo = common::repo();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(repo.join("tests/kld"))
+        .expect("tests/kld")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kld"))
+        .filter(|p| !FATAL.iter().any(|f| p.ends_with(f)))
+        .collect();
+    out.sort();
+    for kmod in common::kmod_names() {
+        let s = repo.join("tests/kmods").join(&kmod).join("scenario.kld");
+        if s.is_file() {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The scenarios that end the kernel they run on, and the kernel each runs
+/// on (last in its plan).
+const FATAL: [&str; 3] = ["fault.kld", "panic.kld", "loop.kld"];
+
+fn fatal_for(label: &str) -> Option<&'static str> {
+    match label {
+        "13.2/amd64/VIMAGE" => Some("fault.kld"),
+        "15.1/amd64/NOVIMAGE" => Some("panic.kld"),
+        "15.1/amd64/VIMAGE" => Some("loop.kld"),
+        _ => None,
+    }
+}
+
+/// `$module` of a lab kmod's scenario: its sources, built as vimage-runtime.
+fn vars_for(scenario: &Path, copy: VnetCopyOrder) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    vars.insert("detect".into(), "probe".into());
+    let (copy, vnet0) = match copy {
+        VnetCopyOrder::BeforeRelocation => ("before-relocation", "0"),
+        VnetCopyOrder::AfterRelocation => ("after-relocation", "1"),
+    };
+    vars.insert("copy".into(), copy.into());
+    vars.insert("vnet0".into(), vnet0.into());
+    if let Some(kmod) = scenario
+        .parent()
+        .filter(|d| d.parent().is_some_and(|p| p.ends_with("tests/kmods")))
+        .and_then(|d| d.file_name())
+    {
+        vars.insert(
+            "module".into(),
+            format!("../{} variant=vimage-runtime", kmod.to_string_lossy()),
+        );
+    }
+    vars
+}
+
+fn cache() -> PathBuf {
+    common::repo().join("target/vnetgen-vm-tests")
+}
+
+/// One QEMU at a time: the tests of this file take turns.
+static ONE_QEMU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_qemu() -> std::sync::MutexGuard<'static, ()> {
+    ONE_QEMU.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Run {
+    report: KernelReport,
+    seconds: f64,
+}
+
+/// One kernel, booted once with `scenarios` (each with its own variables,
+/// so run one at a time through the same plan: the vm keeps the variables
+/// of a run, so scenarios that need different ones share a value each).
+fn run_real(kernel: &Path, scenarios: &[PathBuf], copy: VnetCopyOrder) -> Run {
+    let spec = Spec::default_spec().expect("default spec");
+    // Every scenario's variables: they agree where they overlap, except
+    // $module, which only the lab kmods' scenarios use, through the plan's
+    // per-scenario parse.
+    let options = VmOptions {
+        spec,
+        cache: cache(),
+        vm_cache: cache().join("vm"),
+        sysroot: stub_sysroot(),
+        timeout: Duration::from_secs(15),
+        vars: vars_for(Path::new("tests/kld/x.kld"), copy),
+        release: None,
+        accel: Accel::Auto,
+        memory_mb: 512,
+        grub_dir: PathBuf::from(vm::grub::DEFAULT_GRUB_DIR),
+    };
+    let started = Instant::now();
+    let mut reports = vm::run_with_vars(
+        &[kernel.to_path_buf()],
+        &scenarios
+            .iter()
+            .map(|s| (s.clone(), vars_for(s, copy)))
+            .collect::<Vec<_>>(),
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+    Run {
+        report: reports.remove(0),
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+#[test]
+fn the_emulator_and_the_real_kernels_agree_on_every_scenario() {
+    let _turn = one_qemu();
+    common::toolchain();
+    tools();
+    let root = kernels_root();
+    let spec = Spec::default_spec().expect("default spec");
+    let mut problems = Vec::new();
+    let mut timings = Vec::new();
+    let mut compared = 0;
+    for kernel in kernels(&root) {
+        let info = vm::kernel::identify(&spec, &kernel).unwrap_or_else(|e| panic!("{e}"));
+        let release = info
+            .osreldate
+            .and_then(|v| spec.release_of_osreldate(v))
+            .unwrap_or_else(|| panic!("{}: no release of the spec", kernel.display()))
+            .clone();
+        let mut list = scenarios();
+        if let Some(f) = fatal_for(&info.label) {
+            list.push(common::repo().join("tests/kld").join(f));
+        }
+        let real = run_real(&kernel, &list, release.vnet_copy);
+        timings.push(format!(
+            "{}: {:.1} s for {} scenarios in {} boot(s)",
+            info.label,
+            real.seconds,
+            list.len(),
+            real.report.boots.len()
+        ));
+        assert_eq!(
+            real.report.boots.len(),
+            1,
+            "{}: the kernel booted more than once: {:?}",
+            info.label,
+            real.report
+                .boots
+                .iter()
+                .map(|b| &b.ended)
+                .collect::<Vec<_>>()
+        );
+        for (path, result) in list.iter().zip(&real.report.scenarios) {
+            if matches!(result.verdict, vm::Verdict::Skipped(_)) {
+                continue;
+            }
+            let mut vars = vars_for(path, release.vnet_copy);
+            vars.insert("kernel".into(), info.config.name().into());
+            let options = RunOptions {
+                spec: spec.clone(),
+                release: Some(release.name.clone()),
+                arch: Some(info.arch.to_string()),
+                cache: cache(),
+                sysroot: stub_sysroot(),
+                timeout: Duration::from_secs(10),
+                vars,
+            };
+            let emulated = kld::run_file(path, &options).unwrap_or_else(|e| panic!("{e}"));
+            compared += 1;
+            for d in compare::differences(&emulated, result) {
+                problems.push(format!(
+                    "{} on {} (FreeBSD {}):\n    {d}",
+                    path.strip_prefix(common::repo()).unwrap_or(path).display(),
+                    info.label,
+                    release.name
+                ));
+            }
+        }
+    }
+    eprintln!("{}", timings.join("\n"));
+    assert!(
+        compared >= 40,
+        "only {compared} scenario runs were compared"
+    );
+    assert!(
+        problems.is_empty(),
+        "the emulator and the real kernels disagree:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The cache of the bad-input test: its QEMUs are told apart by it.
+fn bad_cache() -> PathBuf {
+    common::repo().join("target/vnetgen-vm-bad-input")
+}
+
+/// Runs `vnetgen vm run` and returns its exit code and standard output.
+fn vnetgen_vm(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .arg("vm")
+        .arg("run")
+        .args([
+            "--cache",
+            &bad_cache().display().to_string(),
+            "--timeout",
+            "15",
+        ])
+        .args(args)
+        .output()
+        .expect("run vnetgen");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No QEMU that booted from `dir` is left running.
+fn no_qemu_left(dir: &Path) {
+    let needle = dir.display().to_string();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        assert!(
+            !(cmdline.contains("qemu-system") && cmdline.contains(&needle)),
+            "a QEMU is still running: {cmdline}"
+        );
+    }
+}
+
+#[test]
+fn bad_kernels_and_dying_guests_get_a_clear_verdict_and_leave_nothing_running() {
+    let _turn = one_qemu();
+    common::toolchain();
+    tools();
+    let root = kernels_root();
+    let repo = common::repo();
+    let scenario = repo.join("tests/kld/runtime_on_vimage.kld");
+    let dir = tempfile::tempdir().expect("temporary directory");
+
+    // Not an ELF, and an ELF that is no FreeBSD kernel: no boot, a verdict.
+    let text = dir.path().join("kernel.txt");
+    std::fs::write(&text, "not a kernel").expect("write");
+    let (code, out, _) = vnetgen_vm(&[
+        "--kernel",
+        &text.display().to_string(),
+        "--kernel",
+        env!("CARGO_BIN_EXE_vnetgen"),
+        "--format",
+        "json",
+        &scenario.display().to_string(),
+    ]);
+    assert_eq!(code, 6, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["schema"], 1);
+    let reported = json["kernels"].as_array().expect("kernels");
+    assert!(reported[0]["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains("not an ELF")));
+    assert!(reported[1]["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains("not an executable") || p.contains("not a FreeBSD kernel")));
+    assert_eq!(reported[0]["scenarios"][0]["verdict"], "failed");
+
+    // A FreeBSD kernel whose code is zeroed never reaches init: QEMU ends
+    // (or is killed), and the verdict says so with the last console lines.
+    let original = kernels(&root)
+        .into_iter()
+        .find(|k| k.ends_with("15.1/amd64/VIMAGE"))
+        .unwrap_or_else(|| panic!("no 15.1/amd64/VIMAGE below {}", root.display()));
+    let mut bytes = std::fs::read(original.join("kernel")).expect("read the kernel");
+    let file = object::File::parse(&*bytes).expect("an ELF");
+    let (offset, size) = {
+        use object::{Object, ObjectSection};
+        file.section_by_name(".text")
+            .and_then(|s| s.file_range())
+            .expect(".text")
+    };
+    drop(file);
+    for b in &mut bytes[offset as usize..(offset + size) as usize] {
+        *b = 0;
+    }
+    let broken = dir.path().join("kernel");
+    std::fs::write(&broken, &bytes).expect("write the broken kernel");
+    let started = Instant::now();
+    let (code, out, err) = vnetgen_vm(&[
+        "--kernel",
+        &broken.display().to_string(),
+        "--format",
+        "junit",
+        &scenario.display().to_string(),
+    ]);
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(out.contains("<testsuite name=\"vm "), "{out}");
+    assert!(out.contains("never reached init"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    no_qemu_left(&bad_cache());
+}
