@@ -391,3 +391,60 @@ fn bad_kernels_and_dying_guests_get_a_clear_verdict_and_leave_nothing_running() 
     );
     no_qemu_left(&bad_cache());
 }
+
+/// The lab's `real` column: every amd64 and i386 cell of 13.2 whose test
+/// kmod has a scenario runs it on the real kernel of its configuration,
+/// and the prediction, the emulator (amd64) and the real kernel agree.
+#[test]
+fn the_lab_real_column_agrees_with_prediction_and_emulator() {
+    common::toolchain();
+    let root = kernels_root();
+    let cache = tempfile::tempdir().expect("temporary directory");
+    let _turn = one_qemu();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args([
+            "abi",
+            "--arch",
+            "amd64",
+            "--arch",
+            "i386",
+            "--release",
+            "13.2",
+        ])
+        .arg("--kmods")
+        .arg(common::repo().join("tests/kmods"))
+        .arg("--cache")
+        .arg(cache.path())
+        .args(["--format", "json", "--real-kernels"])
+        .arg(&root)
+        .output()
+        .expect("run vnetgen abi --real-kernels");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code().unwrap_or(-1);
+    assert_eq!(
+        code & 8,
+        0,
+        "a cell fails or disagrees:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    let cells = doc["cells"].as_array().expect("cells");
+    let mut with_real = 0;
+    for c in cells {
+        let real = c["real"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no real verdict: {c}"));
+        assert_eq!(real, c["verdict"], "{c}");
+        assert_eq!(real, c["expected"], "{c}");
+        if c["arch"] == "amd64" {
+            assert_eq!(c["runs"], c["real"], "{c}");
+        }
+        with_real += 1;
+    }
+    // 3 kmods x 4 builds x 2 kernels x 2 architectures.
+    assert_eq!(with_real, 48);
+    assert!(
+        cells.iter().any(|c| c["real"] == "fails"),
+        "some cells must fail on the real kernel"
+    );
+}

@@ -59,6 +59,16 @@ pub struct AbiArgs {
     pub spec: Option<PathBuf>,
     #[arg(long, default_value = "stub", help = SYSROOT_HELP)]
     pub sysroot: String,
+    /// The release the modules are built for (default: the stub's own,
+    /// the newest).
+    #[arg(long)]
+    pub release: Option<String>,
+    /// Also boot the real kernels of the release found in this directory
+    /// (`<release>/<arch>/{VIMAGE,NOVIMAGE}/kernel`) and run every amd64
+    /// and i386 cell's scenario there: the `real` column (default: no
+    /// real kernels).
+    #[arg(long)]
+    pub real_kernels: Option<PathBuf>,
 }
 
 pub fn run(args: AbiArgs) -> Result<i32, Error> {
@@ -85,14 +95,22 @@ pub fn run(args: AbiArgs) -> Result<i32, Error> {
         cache: cache.clone(),
         sysroot: sysroot_path(&args.sysroot),
         progress: true,
-        release: None,
+        release: match &args.release {
+            Some(name) => Some(
+                loaded
+                    .release_or_newest(Some(name))
+                    .map_err(Error::Usage)?
+                    .clone(),
+            ),
+            None => None,
+        },
     };
     let mut report = lab::run(&loaded, &options).map_err(|e| Error::Lab(Box::new(e)))?;
     // amd64 cells also run their module's scenario in the emulated kernel.
     if options.archs.iter().any(|a| a == "amd64") {
         let run_options = kld::RunOptions {
             spec: loaded.clone(),
-            release: None,
+            release: args.release.clone(),
             arch: None,
             cache: options.cache.clone(),
             sysroot: options.sysroot.clone(),
@@ -101,6 +119,40 @@ pub fn run(args: AbiArgs) -> Result<i32, Error> {
         };
         kld::matrix::add_runs(&mut report, &options.kmods, &run_options)
             .map_err(|e| Error::Kld(Box::new(e)))?;
+    }
+    if let Some(kernels) = &args.real_kernels {
+        let release = loaded
+            .release_or_newest(args.release.as_deref())
+            .map_err(Error::Usage)?
+            .name
+            .clone();
+        let vm_options = vnetgen::vm::VmOptions {
+            spec: loaded.clone(),
+            cache: cache.clone(),
+            vm_cache: cache.join("vm"),
+            sysroot: options.sysroot.clone(),
+            timeout: std::time::Duration::from_secs(60),
+            vars: Default::default(),
+            release: Some(release.clone()),
+            accel: vnetgen::vm::qemu::Accel::Auto,
+            memory_mb: 512,
+            grub_dir: PathBuf::from(vnetgen::vm::grub::DEFAULT_GRUB_DIR),
+        };
+        let kernels = absolute(kernels);
+        let booted = vnetgen::vm::matrix::add_real(
+            &mut report,
+            &options.kmods,
+            &kernels,
+            &release,
+            &vm_options,
+        )
+        .map_err(|e| Error::Vm(Box::new(e)))?;
+        if booted.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: no {release} amd64 or i386 kernel there (expected {release}/<arch>/VIMAGE/kernel or NOVIMAGE/kernel)",
+                kernels.display()
+            )));
+        }
     }
     let commands = args
         .compile_commands

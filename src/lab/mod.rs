@@ -134,19 +134,52 @@ pub struct Cell {
     /// Why the scenario failed, where it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runs_detail: Option<String>,
+    /// amd64 and i386, with `vnetgen abi --real-kernels`: whether the
+    /// module passes its scenario on the real FreeBSD kernel of the cell's
+    /// configuration (`vnetgen::vm`).  Absent where nothing was booted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real: Option<Verdict>,
+    /// The real kernel's first failing step, where the scenario failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_detail: Option<String>,
 }
 
 impl Cell {
     /// A cell that fails where the expected matrix says it loads.
     pub fn unexpected_failure(&self) -> bool {
-        self.expected == Verdict::Loads
-            && (self.verdict == Verdict::Fails || self.runs == Some(Verdict::Fails))
+        (self.expected == Verdict::Loads
+            && (self.verdict == Verdict::Fails
+                || self.runs == Some(Verdict::Fails)
+                || self.real == Some(Verdict::Fails)))
+            || self.disagrees()
+    }
+
+    /// The prediction, the emulator and the real kernel do not all give
+    /// the same answer (where each was asked).
+    pub fn disagrees(&self) -> bool {
+        [self.runs, self.real]
+            .iter()
+            .flatten()
+            .any(|v| *v != self.verdict)
+    }
+
+    /// The three answers, for a disagreement's message.
+    pub fn answers(&self) -> String {
+        let name = |v: Option<Verdict>| v.map_or("-", Verdict::name);
+        format!(
+            "predicted {}, emulator {}, real kernel {}",
+            self.verdict.name(),
+            name(self.runs),
+            name(self.real)
+        )
     }
 
     /// The static verdict, or the run's where there is one, differs from
     /// the expected matrix.
     pub fn differs(&self) -> bool {
-        self.verdict != self.expected || self.runs.is_some_and(|r| r != self.expected)
+        self.verdict != self.expected
+            || self.runs.is_some_and(|r| r != self.expected)
+            || self.real.is_some_and(|r| r != self.expected)
     }
 }
 
@@ -385,6 +418,8 @@ fn run_on(
                 findings,
                 runs: None,
                 runs_detail: None,
+                real: None,
+                real_detail: None,
             });
         }
     }

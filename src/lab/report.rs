@@ -40,10 +40,19 @@ pub fn text(report: &LabReport, color: bool) -> String {
         }
     };
     let mut out = String::new();
+    // The `real` column only where real kernels were booted.
+    let booted = report.cells.iter().any(|c| c.real.is_some());
     let _ = writeln!(
         out,
-        "{:<14} {:<10} {:<26} {:<9} {:<15} {:<8} {:<6} findings",
-        "kmod", "arch", "variant", "kernel", "layout", "verdict", "runs"
+        "{:<14} {:<10} {:<26} {:<9} {:<15} {:<8} {:<6} {}findings",
+        "kmod",
+        "arch",
+        "variant",
+        "kernel",
+        "layout",
+        "verdict",
+        "runs",
+        if booted { "real   " } else { "" }
     );
     for c in &report.cells {
         let verdict = match (c.verdict, c.unexpected_failure() || c.verdict != c.expected) {
@@ -63,9 +72,15 @@ pub fn text(report: &LabReport, color: bool) -> String {
             Some(r) if r == c.expected => r.name().to_string(),
             Some(r) => format!("{}!", r.name()),
         };
+        let real = match c.real {
+            _ if !booted => String::new(),
+            None => format!("{:<7}", "-"),
+            Some(r) if r == c.expected => format!("{:<7}", r.name()),
+            Some(r) => format!("{:<7}", format!("{}!", r.name())),
+        };
         let _ = writeln!(
             out,
-            "{:<14} {:<10} {:<26} {:<9} {:<15} {:<pad$} {:<6} {} ({} errors)",
+            "{:<14} {:<10} {:<26} {:<9} {:<15} {:<pad$} {:<6} {}{} ({} errors)",
             c.kmod,
             c.arch,
             variant_label(c),
@@ -73,9 +88,18 @@ pub fn text(report: &LabReport, color: bool) -> String {
             c.layout,
             verdict,
             runs,
+            real,
             c.findings.len(),
             errors
         );
+        if c.disagrees() {
+            let _ = writeln!(out, "    disagree: {}", c.answers());
+        }
+        if let (Some(r), Some(detail)) = (c.real, &c.real_detail) {
+            if r != c.expected {
+                let _ = writeln!(out, "    real: {detail}");
+            }
+        }
         if let (Some(r), Some(detail)) = (c.runs, &c.runs_detail) {
             if r != c.expected {
                 let _ = writeln!(out, "    runs: {detail}");

@@ -27,6 +27,7 @@ pub mod compare;
 pub mod grub;
 pub mod image;
 pub mod kernel;
+pub mod matrix;
 pub mod plan;
 pub mod qemu;
 pub mod report;
