@@ -384,3 +384,35 @@ fn unknown_variant_is_an_error() {
         );
     }
 }
+
+/// Without a built vnetgen beside it and none on PATH, Makefile.inc says
+/// how to get one instead of failing later with `exec(vnetgen) failed`.
+#[test]
+fn a_missing_vnetgen_is_reported_with_the_fix() {
+    let work = tempfile::tempdir().expect("temporary directory");
+    // A Makefile.inc with no target/release/vnetgen beside it.
+    std::fs::copy(
+        root().join("Makefile.inc"),
+        work.path().join("Makefile.inc"),
+    )
+    .expect("copy");
+    std::fs::write(
+        work.path().join("Makefile"),
+        "VNETGEN_VARIANT=\tvimage-runtime\n.include \"Makefile.inc\"\nall:\n",
+    )
+    .expect("write");
+    let out = Command::new("bmake")
+        .arg("-C")
+        .arg(work.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("run bmake");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("vnetgen not found: build it with `cargo build --release`")
+            && stderr.contains("or set VNETGEN=/path/to/vnetgen"),
+        "{stderr}"
+    );
+}
