@@ -7,8 +7,10 @@ use sha2::{Digest, Sha256};
 const HASH_TAG: &str = " * vnetgen-sha256: ";
 const BANNER_END: &str = " */\n";
 
-fn hex_sha256(data: &str) -> String {
-    let digest = Sha256::digest(data.as_bytes());
+/// SHA-256 of `data`, in lowercase hex: the one hash of the project's
+/// stamps, vendored-header lists and facts.
+pub fn hex_sha256(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -27,7 +29,7 @@ pub fn stamp(source: &str, note: Option<&str>, body: &str) -> String {
         " * a hand edit, which no longer matches this hash of the rest of the file.\n *\n",
     );
     out.push_str(HASH_TAG);
-    out.push_str(&hex_sha256(body));
+    out.push_str(&hex_sha256(body.as_bytes()));
     out.push('\n');
     out.push_str(BANNER_END);
     out.push_str(body);
@@ -58,7 +60,7 @@ pub fn verify(contents: &str) -> StampState {
         return StampState::Missing;
     };
     let body = &contents[hash_start + end + BANNER_END.len()..];
-    if hex_sha256(body) == hash {
+    if hex_sha256(body.as_bytes()) == hash {
         StampState::Intact
     } else {
         StampState::Edited

@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::lab::{self, LabOptions};
+use crate::spec::variant::KernelConfig;
 use crate::spec::{Release, Spec};
 
 pub use scenario::{Command, LoadItem, Scenario, ScenarioError};
@@ -172,61 +173,95 @@ fn prepare(
     release: &Release,
     headers: Option<&Path>,
 ) -> HashMap<usize, Vec<run::Prepared>> {
-    let config = scenario.kernel();
     let mut spec = options.spec.clone();
     spec.detect = run::detect_of(&options.spec, scenario);
-    let lab_options = LabOptions {
-        archs: vec!["amd64".into()],
-        variants: Vec::new(),
-        kernels: Vec::new(),
-        kmods: PathBuf::new(),
-        jobs: 1,
-        cache: options.cache.clone(),
-        sysroot: options.sysroot.clone(),
-        progress: false,
-        release: Some(release.clone()),
+    let images = LoadImages {
+        spec: &spec,
+        cache: &options.cache,
+        sysroot: &options.sysroot,
+        release,
+        arch: "amd64",
+        headers,
     };
-    let mut out = HashMap::new();
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let Command::Load(items) = &step.command else {
-            continue;
+    images.of(scenario, scenario.kernel()).into_iter().collect()
+}
+
+/// How the modules of a scenario's `load` steps are found: `.ko` files
+/// read, module sources built by the lab for one architecture and release.
+/// The emulator and the real kernels (`vnetgen vm`) load the same bytes.
+pub struct LoadImages<'a> {
+    /// The spec, with the scenario's detection mode.
+    pub spec: &'a Spec,
+    pub cache: &'a Path,
+    pub sysroot: &'a Path,
+    pub release: &'a Release,
+    pub arch: &'a str,
+    /// Headers to build against instead of the generated ones (a mutant's).
+    pub headers: Option<&'a Path>,
+}
+
+impl LoadImages<'_> {
+    /// For each `load` step that applies on a `config` kernel, by step
+    /// index, what it loads; a module that cannot be read or built is its
+    /// load error.
+    pub fn of(
+        &self,
+        scenario: &Scenario,
+        config: Option<KernelConfig>,
+    ) -> Vec<(usize, Vec<run::Prepared>)> {
+        let lab_options = LabOptions {
+            archs: vec![self.arch.to_string()],
+            variants: Vec::new(),
+            kernels: Vec::new(),
+            kmods: PathBuf::new(),
+            jobs: 1,
+            cache: self.cache.to_path_buf(),
+            sysroot: self.sysroot.to_path_buf(),
+            progress: false,
+            release: Some(self.release.clone()),
         };
-        if step.only_on.is_some() && step.only_on != config {
-            continue;
+        let mut out = Vec::new();
+        for (i, step) in scenario.steps.iter().enumerate() {
+            let Command::Load(items) = &step.command else {
+                continue;
+            };
+            if step.only_on.is_some() && step.only_on != config {
+                continue;
+            }
+            let prepared = items
+                .iter()
+                .map(|item| {
+                    let name = item.display_name();
+                    let bytes = match item {
+                        LoadItem::Object(p) => std::fs::read(p)
+                            .map_err(|e| format!("kldload: can't load {}: {e}", p.display())),
+                        LoadItem::Sources {
+                            dir,
+                            variant,
+                            built_for,
+                            ..
+                        } => lab::build_module_with(
+                            self.spec,
+                            &lab_options,
+                            dir,
+                            self.arch,
+                            *variant,
+                            *built_for,
+                            self.headers,
+                            &item.extra_cflags(),
+                        )
+                        .map_err(|e| format!("building {}: {e}", dir.display()))
+                        .and_then(|ko| {
+                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                        }),
+                    };
+                    run::Prepared { name, bytes }
+                })
+                .collect();
+            out.push((i, prepared));
         }
-        let prepared = items
-            .iter()
-            .map(|item| {
-                let name = item.display_name();
-                let bytes = match item {
-                    LoadItem::Object(p) => std::fs::read(p)
-                        .map_err(|e| format!("kldload: can't load {}: {e}", p.display())),
-                    LoadItem::Sources {
-                        dir,
-                        variant,
-                        built_for,
-                        ..
-                    } => lab::build_module_with(
-                        &spec,
-                        &lab_options,
-                        dir,
-                        "amd64",
-                        *variant,
-                        *built_for,
-                        headers,
-                        &item.extra_cflags(),
-                    )
-                    .map_err(|e| format!("building {}: {e}", dir.display()))
-                    .and_then(|ko| {
-                        std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                    }),
-                };
-                run::Prepared { name, bytes }
-            })
-            .collect();
-        out.insert(i, prepared);
+        out
     }
-    out
 }
 
 /// Runs a parsed scenario in a child process and writes its transcript.

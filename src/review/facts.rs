@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::gen::stamp::hex_sha256;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::macros::{parse_dd, preprocess, Configuration, MacroDef, MacroError};
 use crate::spec::{Release, Spec};
@@ -174,10 +174,7 @@ pub fn fingerprint(def: &MacroDef) -> String {
         arity.map_or("-".to_string(), |n| n.to_string()),
         tokens.join("\u{1f}")
     );
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex_sha256(text.as_bytes())
 }
 
 /// `text` with every `#include` made a pragma that `-E` passes through.
@@ -257,16 +254,12 @@ pub fn header_facts(
     text: &str,
     clang: &Path,
 ) -> Result<HeaderFacts, FactsError> {
-    let mut configs = BTreeMap::new();
-    for config in FactConfig::all() {
-        configs.insert(config.name(), read_header(text, &config, spec, clang)?);
-    }
     Ok(HeaderFacts {
         schema: SCHEMA,
         release: release.name.clone(),
         tree: release.tree.clone(),
         header: header.to_string(),
-        configs,
+        configs: read_all(text, spec, clang)?,
     })
 }
 
@@ -394,21 +387,33 @@ pub struct Difference {
     pub configs: Vec<String>,
 }
 
-/// Where the compiled-in variant of `generated` (the header's text, read
-/// with the same defines) differs from the stock facts.
-pub fn compare(
+/// What a header text is in every configuration, by configuration name.
+pub fn read_all(
+    header_text: &str,
     spec: &Spec,
-    stock: &HeaderFacts,
-    generated: &str,
     clang: &Path,
-) -> Result<Vec<Difference>, FactsError> {
+) -> Result<BTreeMap<String, ConfigFacts>, FactsError> {
+    FactConfig::all()
+        .iter()
+        .map(|config| {
+            Ok((
+                config.name(),
+                read_header(header_text, config, spec, clang)?,
+            ))
+        })
+        .collect()
+}
+
+/// Where the compiled-in variant of a generated header (`generated`, what
+/// [`read_all`] read of it) differs from the stock facts.
+pub fn compare(stock: &HeaderFacts, generated: &BTreeMap<String, ConfigFacts>) -> Vec<Difference> {
     let mut found: BTreeMap<(String, DifferenceKind), Vec<String>> = BTreeMap::new();
     for config in FactConfig::all() {
         let name = config.name();
-        let Some(stock_config) = stock.configs.get(&name) else {
+        let (Some(stock_config), Some(ours)) = (stock.configs.get(&name), generated.get(&name))
+        else {
             continue;
         };
-        let ours = read_header(generated, &config, spec, clang)?;
         for (macro_name, fact) in &stock_config.macros {
             let kind = match ours.macros.get(macro_name) {
                 None => Some(DifferenceKind::Missing),
@@ -429,7 +434,7 @@ pub fn compare(
                 .push(name.clone());
         }
     }
-    Ok(found
+    found
         .into_iter()
         .map(|((name, kind), configs)| Difference {
             release: stock.release.clone(),
@@ -438,7 +443,7 @@ pub fn compare(
             kind,
             configs,
         })
-        .collect())
+        .collect()
 }
 
 /// The symbols a kernel image exports to modules: the defined global and
@@ -495,10 +500,7 @@ pub fn kernel_symbols_text(
 /// SHA-256 of a file, in hex.
 pub fn file_sha256(path: &Path) -> Result<String, FactsError> {
     let data = std::fs::read(path).map_err(io(path))?;
-    Ok(Sha256::digest(&data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex_sha256(&data))
 }
 
 #[cfg(test)]

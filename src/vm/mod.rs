@@ -39,8 +39,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::build::toolchain::{Toolchain, ToolchainError};
-use crate::kld::scenario::{self, Command, LoadItem, ScenarioError};
-use crate::lab::{self, LabOptions};
+use crate::kld::scenario::{self, Command, ScenarioError};
 use crate::spec::{Release, Spec, VnetCopyOrder};
 
 pub use kernel::{KernelInfo, NotAKernel};
@@ -416,7 +415,7 @@ fn applicability(s: &scenario::Scenario, info: &KernelInfo, release: &Release) -
 }
 
 /// Reads or builds the modules of every `load` for the kernel's arch and
-/// release.
+/// release, as the emulator does, each at a path of its own in the guest.
 fn prepare(
     s: &scenario::Scenario,
     info: &KernelInfo,
@@ -425,65 +424,34 @@ fn prepare(
 ) -> BTreeMap<usize, Vec<Result<plan::GuestModule, String>>> {
     let mut spec = options.spec.clone();
     spec.detect = crate::kld::run::detect_of(&options.spec, s);
-    let lab_options = LabOptions {
-        archs: vec![info.arch.to_string()],
-        variants: Vec::new(),
-        kernels: Vec::new(),
-        kmods: PathBuf::new(),
-        jobs: 1,
-        cache: options.cache.clone(),
-        sysroot: options.sysroot.clone(),
-        progress: false,
-        release: Some(release.clone()),
+    let images = crate::kld::LoadImages {
+        spec: &spec,
+        cache: &options.cache,
+        sysroot: &options.sysroot,
+        release,
+        arch: info.arch,
+        headers: None,
     };
-    let mut out = BTreeMap::new();
-    for (i, step) in s.steps.iter().enumerate() {
-        let Command::Load(items) = &step.command else {
-            continue;
-        };
-        if step.only_on.is_some_and(|k| k != info.config) {
-            continue;
-        }
-        let modules = items
-            .iter()
-            .map(|item| {
-                let name = item.display_name();
-                let bytes = match item {
-                    LoadItem::Object(p) => std::fs::read(p)
-                        .map_err(|e| format!("kldload: can't load {}: {e}", p.display())),
-                    LoadItem::Sources {
-                        dir,
-                        variant,
-                        built_for,
-                        ..
-                    } => lab::build_module_with(
-                        &spec,
-                        &lab_options,
-                        dir,
-                        info.arch,
-                        *variant,
-                        *built_for,
-                        None,
-                        &item.extra_cflags(),
-                    )
-                    .map_err(|e| format!("building {}: {e}", dir.display()))
-                    .and_then(|ko| {
-                        std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                    }),
-                };
-                bytes.map(|bytes| {
-                    let hash = kernel::hex(&Sha256::digest(&bytes));
-                    plan::GuestModule {
-                        path: format!("/m/{}/{name}", &hash[..12]),
-                        name,
-                        bytes,
-                    }
+    images
+        .of(s, Some(info.config))
+        .into_iter()
+        .map(|(i, prepared)| {
+            let modules = prepared
+                .into_iter()
+                .map(|p| {
+                    p.bytes.map(|bytes| {
+                        let hash = kernel::hex(&Sha256::digest(&bytes));
+                        plan::GuestModule {
+                            path: format!("/m/{}/{}", &hash[..12], p.name),
+                            name: p.name,
+                            bytes,
+                        }
+                    })
                 })
-            })
-            .collect();
-        out.insert(i, modules);
-    }
-    out
+                .collect();
+            (i, modules)
+        })
+        .collect()
 }
 
 /// Console lines that mean the kernel is going down.

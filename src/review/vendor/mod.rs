@@ -10,8 +10,6 @@ mod series;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 pub use conf_files::{add_standard, ConfFilesError};
 pub use patch::{file_diff, format_patch, patch_file_name, FileChange};
 pub use series::Patch;
@@ -19,7 +17,7 @@ pub use series::Patch;
 use crate::build::toolchain::{Toolchain, ToolchainError};
 use crate::gen::output::{write_atomic, OutputError};
 use crate::gen::render::{render, RenderError};
-use crate::gen::stamp::{verify, StampState};
+use crate::gen::stamp::{hex_sha256, verify, StampState};
 use crate::review::macros::MacroError;
 use crate::spec::variant::Detect;
 use crate::spec::Spec;
@@ -91,13 +89,6 @@ pub enum VendorOutcome {
     Patches(Vec<PathBuf>),
 }
 
-fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn read(path: &Path) -> Result<Option<String>, VendorError> {
     match std::fs::read_to_string(path) {
         Ok(t) => Ok(Some(t)),
@@ -117,7 +108,7 @@ fn check_replaceable(spec: &Spec, path: &str, text: &str) -> Result<(), VendorEr
             path: path.to_string(),
         }),
         StampState::Missing => {
-            let hash = sha256(text);
+            let hash = hex_sha256(text.as_bytes());
             let known = spec
                 .headers
                 .iter()
