@@ -127,8 +127,6 @@ fn check(
 ) -> Result<Vec<Difference>, Error> {
     let files = vnetgen::gen::render::render(spec)?;
     let mut out = Vec::new();
-    // One generated header serves every release: read it once.
-    let mut read: std::collections::BTreeMap<String, _> = Default::default();
     for stock in facts::load_all(facts_dir).map_err(facts_error)? {
         let path = format!("sys/{}", stock.header);
         let Some(generated) = files.iter().find(|f| f.path == path) else {
@@ -136,11 +134,17 @@ fn check(
                 "the spec generates no {path}, which the facts record"
             )));
         };
-        if !read.contains_key(&path) {
-            let ours = facts::read_all(&generated.contents, spec, clang).map_err(facts_error)?;
-            read.insert(path.clone(), ours);
-        }
-        out.extend(facts::compare(&stock, &read[&path]));
+        let Some(release) = spec.release(&stock.release) else {
+            return Err(Error::Usage(format!(
+                "the facts are of release {}, which the spec does not describe",
+                stock.release
+            )));
+        };
+        // One header serves every release; each reads it with its own
+        // __FreeBSD_version.
+        let ours =
+            facts::read_all(&generated.contents, spec, release, clang).map_err(facts_error)?;
+        out.extend(facts::compare(&stock, &ours));
     }
     Ok(out)
 }

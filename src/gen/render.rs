@@ -179,10 +179,24 @@ fn define(item: &Item, doc: Option<String>, body: &str) -> Entry {
     }
 }
 
-/// The entries one item contributes to one variant (none where it has no body).
+/// The entries one item contributes to one variant (none where it has no
+/// body), under its release condition if it serves only some releases.
 /// With `docs` false the item's comment is left out: the drop-in header
 /// shows each comment once, in the first branch that has the item.
 fn item_entries(r: &Renderer<'_>, item: &Item, variant: BodyVariant, docs: bool) -> Vec<Entry> {
+    let entries = variant_entries(r, item, variant, docs);
+    match &item.release_condition {
+        Some(cond) if !entries.is_empty() => {
+            let mut wrapped = vec![Entry::Directive(cformat::directive("#if", cond))];
+            wrapped.extend(entries);
+            wrapped.push(Entry::Directive("#endif".to_string()));
+            wrapped
+        }
+        _ => entries,
+    }
+}
+
+fn variant_entries(r: &Renderer<'_>, item: &Item, variant: BodyVariant, docs: bool) -> Vec<Entry> {
     let spec = r.spec;
     let Some(body) = item.body.resolve(variant, spec.detect) else {
         return Vec::new();

@@ -119,7 +119,15 @@ impl FactConfig {
         d
     }
 
-    fn preprocessor(&self, spec: &Spec, clang: &Path) -> Result<Configuration, FactsError> {
+    /// The preprocessor of this configuration in a build of `release`:
+    /// `__FreeBSD_version` as `sys/param.h` defines it, for the parts of a
+    /// generated header that serve one release.
+    fn preprocessor(
+        &self,
+        spec: &Spec,
+        release: &Release,
+        clang: &Path,
+    ) -> Result<Configuration, FactsError> {
         let arch = spec
             .arch(self.arch)
             .ok_or_else(|| FactsError::Usage(format!("the spec has no arch `{}`", self.arch)))?;
@@ -129,6 +137,7 @@ impl FactConfig {
             "-ffreestanding".to_string(),
         ];
         args.extend(self.defines());
+        args.push(format!("-D__FreeBSD_version={}", release.freebsd_version));
         Ok(Configuration {
             name: self.name(),
             clang: clang.to_path_buf(),
@@ -199,17 +208,19 @@ pub fn neutralise_includes(text: &str) -> String {
     out
 }
 
-/// Reads `header_text` in one configuration: its includes and macros.
+/// Reads `header_text` in one configuration of `release`: its includes and
+/// macros.
 pub fn read_header(
     header_text: &str,
     config: &FactConfig,
     spec: &Spec,
+    release: &Release,
     clang: &Path,
 ) -> Result<ConfigFacts, FactsError> {
     let dir = tempfile::tempdir().map_err(io(&std::env::temp_dir()))?;
     let path = dir.path().join("header.h");
     std::fs::write(&path, neutralise_includes(header_text)).map_err(io(&path))?;
-    let pre = config.preprocessor(spec, clang)?;
+    let pre = config.preprocessor(spec, release, clang)?;
     let tu = format!("#include \"{}\"\n", path.display());
     let out = preprocess(&pre, &tu).map_err(|source| MacroError::Spawn {
         clang: clang.to_path_buf(),
@@ -259,7 +270,7 @@ pub fn header_facts(
         release: release.name.clone(),
         tree: release.tree.clone(),
         header: header.to_string(),
-        configs: read_all(text, spec, clang)?,
+        configs: read_all(text, spec, release, clang)?,
     })
 }
 
@@ -387,10 +398,12 @@ pub struct Difference {
     pub configs: Vec<String>,
 }
 
-/// What a header text is in every configuration, by configuration name.
+/// What a header text is in every configuration of `release`, by
+/// configuration name.
 pub fn read_all(
     header_text: &str,
     spec: &Spec,
+    release: &Release,
     clang: &Path,
 ) -> Result<BTreeMap<String, ConfigFacts>, FactsError> {
     FactConfig::all()
@@ -398,7 +411,7 @@ pub fn read_all(
         .map(|config| {
             Ok((
                 config.name(),
-                read_header(header_text, config, spec, clang)?,
+                read_header(header_text, config, spec, release, clang)?,
             ))
         })
         .collect()

@@ -233,6 +233,9 @@ pub struct Item {
     pub kind: ItemKind,
     pub group: usize,
     pub userland: bool,
+    /// The `#if` condition on `__FreeBSD_version` under which the item is
+    /// there, when it serves only some releases.
+    pub release_condition: Option<String>,
     pub doc: Option<String>,
     pub body: Bodies,
     /// Bodies for module builds on architectures whose modules are shared objects.
@@ -356,18 +359,74 @@ impl Spec {
     }
 
     /// The C condition under which a module build must keep set storage
-    /// global (the `shared_module` bodies).
+    /// global (the `shared_module` bodies): the architectures every release
+    /// lists, and those only some list under their releases' versions.
     pub fn shared_module_condition(&self) -> String {
-        let archs: Vec<String> = self
-            .archs
-            .iter()
-            .filter(|a| a.global_set_storage)
-            .map(|a| format!("defined({})", a.cpp))
-            .collect();
-        if archs.is_empty() {
+        let mut terms = Vec::new();
+        for arch in &self.archs {
+            let listing: Vec<usize> = (0..self.releases.len())
+                .filter(|&i| self.releases[i].global_set_storage.contains(&arch.name))
+                .collect();
+            if self.releases.is_empty() {
+                if arch.global_set_storage {
+                    terms.push(format!("defined({})", arch.cpp));
+                }
+            } else if listing.len() == self.releases.len() {
+                terms.push(format!("defined({})", arch.cpp));
+            } else if !listing.is_empty() {
+                let runs: Vec<String> = runs(&listing)
+                    .iter()
+                    .filter_map(|run| release_condition(&self.releases, run))
+                    .collect();
+                let versions = if runs.len() == 1 {
+                    runs.join("")
+                } else {
+                    runs.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" || ")
+                };
+                terms.push(format!("(defined({}) && ({versions}))", arch.cpp));
+            }
+        }
+        if terms.is_empty() {
             "0".to_string()
         } else {
-            format!("defined(KLD_MODULE) && ({})", archs.join(" || "))
+            format!("defined(KLD_MODULE) && ({})", terms.join(" || "))
         }
     }
+}
+
+/// The condition on `__FreeBSD_version` that holds for the consecutive
+/// releases at `run` (indices into `releases`, oldest first) and for no
+/// other, or `None` when they are all of them.  A release's versions run
+/// from its x.y000 to the next release's.  Where `__FreeBSD_version` is not
+/// defined (a header read without `sys/param.h` before it) the newest
+/// release is meant, and `-Wundef` has nothing to say.
+pub fn release_condition(releases: &[Release], run: &[usize]) -> Option<String> {
+    let (&first, &last) = (run.first()?, run.last()?);
+    let floor = |r: &Release| r.freebsd_version / 1000 * 1000;
+    let lower = (first > 0).then(|| floor(&releases[first]));
+    let upper = releases.get(last + 1).map(floor);
+    match (lower, upper) {
+        (None, None) => None,
+        (Some(lo), None) => Some(format!(
+            "!defined(__FreeBSD_version) || __FreeBSD_version >= {lo}"
+        )),
+        (None, Some(hi)) => Some(format!(
+            "defined(__FreeBSD_version) && __FreeBSD_version < {hi}"
+        )),
+        (Some(lo), Some(hi)) => Some(format!(
+            "defined(__FreeBSD_version) && __FreeBSD_version >= {lo} && __FreeBSD_version < {hi}"
+        )),
+    }
+}
+
+/// Sorted indices split into runs of consecutive ones.
+fn runs(indices: &[usize]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for &i in indices {
+        match out.last_mut() {
+            Some(run) if run.last() == Some(&(i - 1)) => run.push(i),
+            _ => out.push(vec![i]),
+        }
+    }
+    out
 }

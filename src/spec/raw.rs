@@ -184,6 +184,9 @@ pub struct RawCode {
     pub group: Option<Spanned<String>>,
     #[serde(default)]
     pub userland: bool,
+    /// The releases the entry is for (default: every one).
+    #[serde(default)]
+    pub releases: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub doc: Option<String>,
     pub body: Spanned<RawBodies>,
@@ -200,6 +203,9 @@ pub struct RawMacro {
     pub form: Option<Spanned<String>>,
     #[serde(default)]
     pub userland: bool,
+    /// The releases the macro is for (default: every one).
+    #[serde(default)]
+    pub releases: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub doc: Option<String>,
     pub body: Spanned<RawBodies>,

@@ -434,7 +434,7 @@ impl Validator<'_> {
                     );
                 };
                 let group = self.group(&groups, group)?;
-                items.push(self.code(c, group, &vars)?);
+                items.push(self.code(c, group, &vars, &releases)?);
             }
             for m in &f.macros {
                 if let Some(other) = macro_families.insert(m.name.get_ref().clone(), name.clone()) {
@@ -448,7 +448,7 @@ impl Validator<'_> {
                     );
                 }
                 let group = self.group(&groups, &m.group)?;
-                items.push(self.macro_item(m, group, &vars)?);
+                items.push(self.macro_item(m, group, &vars, &releases)?);
             }
             sort_items(&mut items);
             scopes.insert(name.clone(), (vars, groups.clone()));
@@ -492,7 +492,7 @@ impl Validator<'_> {
                         );
                     };
                     let group = self.group(&groups, group)?;
-                    code.push(self.code(c, group, &vars)?);
+                    code.push(self.code(c, group, &vars, &releases)?);
                 }
                 code.sort_by(|a, b| (a.group, &a.name).cmp(&(b.group, &b.name)));
                 let mut functions = Vec::new();
@@ -735,6 +735,7 @@ impl Validator<'_> {
                 kind,
                 group,
                 userland: false,
+                release_condition: None,
                 doc: e.doc.clone(),
                 body,
                 shared_module: None,
@@ -758,6 +759,7 @@ impl Validator<'_> {
         c: &RawCode,
         group: usize,
         vars: &BTreeMap<&str, String>,
+        releases: &[Release],
     ) -> Result<Item, SpecError> {
         let body = self.bodies(&c.body, vars)?;
         self.check_userland(c.name.get_ref(), c.userland, &c.body, &body)?;
@@ -766,6 +768,7 @@ impl Validator<'_> {
             kind: ItemKind::Code,
             group,
             userland: c.userland,
+            release_condition: self.release_condition(c.releases.as_ref(), releases)?,
             doc: c.doc.clone(),
             body,
             shared_module: None,
@@ -777,6 +780,7 @@ impl Validator<'_> {
         m: &RawMacro,
         group: usize,
         vars: &BTreeMap<&str, String>,
+        releases: &[Release],
     ) -> Result<Item, SpecError> {
         let name = self.ident(&m.name, "macro name")?;
         let params = self.params(m.params.as_deref())?;
@@ -798,10 +802,64 @@ impl Validator<'_> {
             kind: ItemKind::Macro { params, form },
             group,
             userland: m.userland,
+            release_condition: self.release_condition(m.releases.as_ref(), releases)?,
             doc: m.doc.clone(),
             body,
             shared_module,
         })
+    }
+
+    /// The condition on `__FreeBSD_version` of an entry that serves only
+    /// some releases (`releases`, a run of consecutive ones, oldest first in
+    /// `known`), or `None` when it serves them all.  A header read without
+    /// `sys/param.h` before it has no `__FreeBSD_version`, and is taken to
+    /// be of the newest release.
+    fn release_condition(
+        &self,
+        raw: Option<&Spanned<Vec<Spanned<String>>>>,
+        known: &[Release],
+    ) -> Result<Option<String>, SpecError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let mut picked = BTreeSet::new();
+        for name in raw.get_ref() {
+            let Some(i) = known.iter().position(|r| r.name == *name.get_ref()) else {
+                let names: Vec<&str> = known.iter().map(|r| r.name.as_str()).collect();
+                return self.err(
+                    name.span().start,
+                    Code::UnknownReference,
+                    format!(
+                        "release `{}` is not a [[release]] (known: {})",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
+                );
+            };
+            if !picked.insert(i) {
+                return self.err(
+                    name.span().start,
+                    Code::Duplicate,
+                    format!("release `{}` is listed twice", name.get_ref()),
+                );
+            }
+        }
+        let (Some(&first), Some(&last)) = (picked.first(), picked.last()) else {
+            return self.err(
+                raw.span().start,
+                Code::BadValue,
+                "releases is empty: leave it out for an entry that serves every release",
+            );
+        };
+        if last - first + 1 != picked.len() {
+            return self.err(
+                raw.span().start,
+                Code::BadValue,
+                "releases must be consecutive releases (a range of __FreeBSD_version)",
+            );
+        }
+        let run: Vec<usize> = picked.into_iter().collect();
+        Ok(super::release_condition(known, &run))
     }
 
     /// Expression and declaration macros end where the caller's `;` does.

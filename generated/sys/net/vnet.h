@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 532e22279e0077fc3c3468b6378047a32b8d7009873c2da0d4c253cff44aec5f
+ * vnetgen-sha256: e6314b3b1d33cc9217b971b09865acc14ca9ab1c32cd2e67ad2fc646d3575af4
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -168,8 +168,10 @@ __asm__(".weak __stop_set_vnet");
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
 	struct _hack; extern t n __weak_symbol;				\
 	t VNET_NAME(n) __section(VNET_SETNAME) __used
@@ -406,8 +408,10 @@ __GLOBL(__stop_set_vnet);
 #define	VNET_DECLARE(t, n)	extern t VNET_NAME(n)
 #define	VNET_DEFINE(t, n)						\
 	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
 	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else

@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 8d2d3d7e01cd143eaa1555a06f236d6a596e9ad09e20b0e99fb5003149d0c20c
+ * vnetgen-sha256: 584b5c5bc76e9a6f40e6b5078882bf77a0c6ed8d1be5ba4cbddda66ba9013f25
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -111,8 +111,10 @@ extern uintptr_t dpcpu_off[];
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	DPCPU_DEFINE_STATIC(t, n)					\
 	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
 #else

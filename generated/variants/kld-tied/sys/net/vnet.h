@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 91b0fe7288670c6e34d2d634d8a44af2cf0a4e509f67bea0fb374dd9cea3fd00
+ * vnetgen-sha256: bbfa8936831ceffa210a992e74040b2c97a9676a683e34e22c9e2cacf723d931
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -181,8 +181,10 @@ __GLOBL(__stop_set_vnet);
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
 	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 620d020e12d8a918496ae5afcc5b0fc4b36df0d8d8ec1996f31dae141b4af7e5
+ * vnetgen-sha256: 88cc3a53f2fa595941526d580c14dc8a2086365241c890f4109fcc294480182e
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -93,8 +93,10 @@ extern uintptr_t dpcpu_off[];
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	DPCPU_DEFINE_STATIC(t, n)					\
 	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
 #else

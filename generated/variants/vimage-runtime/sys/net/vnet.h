@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 58c9f4e7604de3fccb85dec29760c38b837ff5d07c1a1919d988a26fb7c991c4
+ * vnetgen-sha256: 1112045fc26e1147154d7770815286d43fd06b9eafadcfe63745df2c659163ce
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -121,8 +121,10 @@ __asm__(".weak __stop_set_vnet");
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
 	struct _hack; extern t n __weak_symbol;				\
 	t VNET_NAME(n) __section(VNET_SETNAME) __used

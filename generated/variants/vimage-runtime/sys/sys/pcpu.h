@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 9a8e85e8323f3772200a0e6e6a57fd73979f9112caed2bcabc8b9717cf7a5efb
+ * vnetgen-sha256: d19d9a62f62c167ed7b28333c923227d31a17dd635eb5c7f6df666f448407ff2
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -93,8 +93,10 @@ extern uintptr_t dpcpu_off[];
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	DPCPU_DEFINE_STATIC(t, n)					\
 	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
 #else

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 2e024c165e013ee8b8b85943657d4802d7090b7116d082a4e6569f75d1e8695f
+ * vnetgen-sha256: 1a05b92a22758868e857bec8fdd40b4ad69a83de9ae4dbebf2ad42af0d229fa4
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -119,8 +119,10 @@ __GLOBL(__stop_set_vnet);
  * Modules that are shared objects reach local data PC-relative, with no
  * relocation for the kernel linker to move: there the storage stays global.
  */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
+#if defined(KLD_MODULE) && (defined(__aarch64__) || \
+    (defined(__i386__) && (!defined(__FreeBSD_version) || \
+    __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
+    defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
 	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else
