@@ -63,6 +63,11 @@ impl Sample {
     }
 
     fn bmake_with(&self, variant: &str) -> Output {
+        self.command(variant).output().expect("run bmake")
+    }
+
+    /// The bmake command of a build of `variant`, not yet run.
+    fn command(&self, variant: &str) -> Command {
         let mut cmd = Command::new("bmake");
         cmd.arg("-C")
             .arg(root().join("tests/bmake/sample"))
@@ -87,7 +92,7 @@ impl Sample {
         ] {
             cmd.env_remove(var);
         }
-        cmd.output().expect("run bmake")
+        cmd
     }
 
     /// Runs bmake and returns its stdout; panics with its output on failure.
@@ -251,12 +256,19 @@ fn check_module(s: &Sample, expect: &Expect) {
 fn build_variant(variant: &'static str, kernel: &'static str, expect: Expect) {
     let s = Sample::new(variant, kernel);
 
-    // The first build generates the headers before it compiles.
-    let stdout = s.bmake("the first build");
-    assert!(
-        stdout.contains(" generate "),
-        "{variant}: the first build did not run vnetgen:\n{stdout}"
-    );
+    // The first build generates the headers while bmake reads Makefile.inc,
+    // before it compiles anything.
+    s.bmake("the first build");
+    for rel in [
+        "vnetgen/.depend.vnetgen",
+        "vnetgen/sys/net/vnet.h",
+        "vnetgen/sys/sys/pcpu.h",
+    ] {
+        assert!(
+            s.path(rel).exists(),
+            "{variant}: the first build did not generate {rel}"
+        );
+    }
     check_module(&s, &expect);
     assert!(
         s.read("vnetgen/sys/sys/pcpu.h").contains("2048"),
@@ -414,5 +426,40 @@ fn a_missing_vnetgen_is_reported_with_the_fix() {
         stderr.contains("vnetgen not found: build it with `cargo build --release`")
             && stderr.contains("or set VNETGEN=/path/to/vnetgen"),
         "{stderr}"
+    );
+}
+
+/// A module whose own Makefile cannot be changed (FreeBSD's, in the tree)
+/// is built through a wrapper that includes Makefile.inc before the
+/// module's Makefile sets SRCS: the headers are there before anything
+/// compiles all the same, from a clean object directory.
+#[test]
+fn included_before_srcs_from_a_wrapper() {
+    let s = Sample::new("kld-tied", "novimage");
+    let wrapper = s.objdir.parent().expect("a parent").join("wrapper.mk");
+    fs::write(
+        &wrapper,
+        format!(
+            ".include \"{}\"\n.include \"${{.CURDIR}}/Makefile\"\n",
+            root().join("Makefile.inc").display()
+        ),
+    )
+    .expect("write the wrapper");
+    let mut cmd = s.command("kld-tied");
+    cmd.arg("-f").arg(&wrapper);
+    let out = cmd.output().expect("run bmake");
+    assert!(
+        out.status.success(),
+        "bmake -f wrapper failed ({})\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_module(
+        &s,
+        &Expect {
+            set_vnet: false,
+            support: false,
+        },
     );
 }

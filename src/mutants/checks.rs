@@ -201,7 +201,8 @@ impl Check for CompileCheck {
                         label: format!("{arch} {variant} {kernel}: {include}"),
                         arch: arch.clone(),
                         defines: variant.defines(kernel),
-                        source: format!("#include <{include}>\n"),
+                        // After <sys/param.h>, as every FreeBSD source has it.
+                        source: format!("#include <sys/param.h>\n#include <{include}>\n"),
                         file: "t.c",
                         must_compile: true,
                     });
@@ -247,7 +248,7 @@ impl Check for CompileCheck {
                         label: format!("{arch}: {include} with {what}"),
                         arch: arch.clone(),
                         defines,
-                        source: format!("#include <{include}>\n"),
+                        source: format!("#include <sys/param.h>\n#include <{include}>\n"),
                         file: "t.c",
                         must_compile: false,
                     });

@@ -236,6 +236,9 @@ pub struct Item {
     /// The `#if` condition on `__FreeBSD_version` under which the item is
     /// there, when it serves only some releases.
     pub release_condition: Option<String>,
+    /// The oldest release it serves (an index into the spec's releases):
+    /// entries of one macro for different releases come oldest first.
+    pub release_rank: usize,
     pub doc: Option<String>,
     pub body: Bodies,
     /// Bodies for module builds on architectures whose modules are shared objects.
@@ -381,7 +384,10 @@ impl Spec {
                 let versions = if runs.len() == 1 {
                     runs.join("")
                 } else {
-                    runs.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" || ")
+                    runs.iter()
+                        .map(|c| format!("({c})"))
+                        .collect::<Vec<_>>()
+                        .join(" || ")
                 };
                 terms.push(format!("(defined({}) && ({versions}))", arch.cpp));
             }

@@ -11,7 +11,7 @@ use super::{
     Arch, Bodies, Family, Function, Header, Item, ItemKind, KernelSymbol, MacroForm, OnlyIn,
     Release, Spec, Strategy, Support, SymbolKind, VnetCopyOrder, SCHEMA,
 };
-use crate::spec::variant::{Detect, ModuleFormat};
+use crate::spec::variant::{BodyVariant, Detect, ModuleFormat};
 
 const C_KEYWORDS: &[&str] = &[
     "auto",
@@ -344,7 +344,7 @@ impl Validator<'_> {
         headers.sort_by(|a, b| a.path.cmp(&b.path));
 
         // Names that share one C namespace across the whole spec.
-        let mut macro_families: BTreeMap<String, String> = BTreeMap::new();
+        let mut macro_families: BTreeMap<String, Vec<MacroServes>> = BTreeMap::new();
         let mut symbol_names = BTreeSet::new();
         let mut kernel_symbols = Vec::new();
         for s in &raw.kernel.symbols {
@@ -437,18 +437,46 @@ impl Validator<'_> {
                 items.push(self.code(c, group, &vars, &releases)?);
             }
             for m in &f.macros {
-                if let Some(other) = macro_families.insert(m.name.get_ref().clone(), name.clone()) {
+                let group = self.group(&groups, &m.group)?;
+                let item = self.macro_item(m, group, &vars, &releases)?;
+                // A macro may be given more than once when no two entries
+                // serve one variant of one release (VNET_FOREACH without
+                // VIMAGE differs between releases; with it, it does not).
+                let serves = MacroServes {
+                    family: name.clone(),
+                    releases: match &m.releases {
+                        // A spec without releases serves one, unnamed.
+                        None => (0..releases.len().max(1)).collect(),
+                        Some(list) => list
+                            .get_ref()
+                            .iter()
+                            .filter_map(|n| releases.iter().position(|r| r.name == *n.get_ref()))
+                            .collect(),
+                    },
+                    variants: BodyVariant::ALL
+                        .into_iter()
+                        .filter(|v| item.body.resolve(*v, detect).is_some())
+                        .collect(),
+                };
+                let earlier = macro_families.entry(m.name.get_ref().clone()).or_default();
+                if let Some(other) = earlier.iter().find(|e| e.overlaps(&serves)) {
+                    let why = if other.family == serves.family {
+                        " for the same variant and release; entries of one macro must differ in `releases` or in the variants they have bodies for"
+                    } else {
+                        ""
+                    };
                     return self.err(
                         m.name.span().start,
                         Code::Duplicate,
                         format!(
-                            "duplicate macro `{}` (already defined in family `{other}`)",
-                            m.name.get_ref()
+                            "duplicate macro `{}` (already defined in family `{}`{why})",
+                            m.name.get_ref(),
+                            other.family
                         ),
                     );
                 }
-                let group = self.group(&groups, &m.group)?;
-                items.push(self.macro_item(m, group, &vars, &releases)?);
+                earlier.push(serves);
+                items.push(item);
             }
             sort_items(&mut items);
             scopes.insert(name.clone(), (vars, groups.clone()));
@@ -736,6 +764,7 @@ impl Validator<'_> {
                 group,
                 userland: false,
                 release_condition: None,
+                release_rank: 0,
                 doc: e.doc.clone(),
                 body,
                 shared_module: None,
@@ -769,6 +798,7 @@ impl Validator<'_> {
             group,
             userland: c.userland,
             release_condition: self.release_condition(c.releases.as_ref(), releases)?,
+            release_rank: self.release_rank(c.releases.as_ref(), releases),
             doc: c.doc.clone(),
             body,
             shared_module: None,
@@ -803,6 +833,7 @@ impl Validator<'_> {
             group,
             userland: m.userland,
             release_condition: self.release_condition(m.releases.as_ref(), releases)?,
+            release_rank: self.release_rank(m.releases.as_ref(), releases),
             doc: m.doc.clone(),
             body,
             shared_module,
@@ -860,6 +891,20 @@ impl Validator<'_> {
         }
         let run: Vec<usize> = picked.into_iter().collect();
         Ok(super::release_condition(known, &run))
+    }
+
+    /// The index of the oldest of `raw`'s releases (validated already by
+    /// [`Self::release_condition`]); 0 for an entry that serves them all.
+    fn release_rank(
+        &self,
+        raw: Option<&Spanned<Vec<Spanned<String>>>>,
+        known: &[Release],
+    ) -> usize {
+        raw.into_iter()
+            .flat_map(|list| list.get_ref())
+            .filter_map(|n| known.iter().position(|r| r.name == *n.get_ref()))
+            .min()
+            .unwrap_or(0)
     }
 
     /// Expression and declaration macros end where the caller's `;` does.
@@ -1023,11 +1068,32 @@ enum StrategyChange {
     Add(usize, Box<Item>),
 }
 
+/// What one entry of a macro serves: its family, the releases (indices) and
+/// the variants it has bodies for.
+struct MacroServes {
+    family: String,
+    releases: BTreeSet<usize>,
+    variants: BTreeSet<BodyVariant>,
+}
+
+impl MacroServes {
+    /// Two entries clash when they are of different families, or serve one
+    /// variant of one release.
+    fn overlaps(&self, other: &MacroServes) -> bool {
+        self.family != other.family
+            || (!self.releases.is_disjoint(&other.releases)
+                && !self.variants.is_disjoint(&other.variants))
+    }
+}
+
 /// Within a group, code before macros, each sorted by name.
 fn sort_items(items: &mut [Item]) {
     items.sort_by(|a, b| {
         let rank = |i: &Item| (i.group, matches!(i.kind, ItemKind::Macro { .. }));
-        rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.release_rank.cmp(&b.release_rank))
     });
 }
 

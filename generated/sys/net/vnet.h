@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: e6314b3b1d33cc9217b971b09865acc14ca9ab1c32cd2e67ad2fc646d3575af4
+ * vnetgen-sha256: 77fb1f70ec99dd5a4e370cd5e0b9c3f6166ec7e3038c18eb334116473281ef4d
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -18,10 +18,18 @@
 #define	_NET_VNET_H_
 
 #if defined(_KERNEL) || defined(_WANT_VNET)
-#include <sys/types.h>
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * CACHE_LINE_SIZE comes from <sys/param.h>, which the includer has included.
+ */
 #include <sys/queue.h>
-#include <machine/param.h>
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+#include <machine/param.h>
+#include <sys/queue.h>
+
+#endif
 /*
  * A virtual network stack: mostly the base of its copy of the set_vnet
  * variables.  libkvm reads it too.
@@ -67,37 +75,6 @@ struct vnet {
 #error "VIMAGE_RUNTIME is only for modules built outside the kernel (KLD_MODULE): the kernel follows its own VIMAGE option; drop -DVIMAGE_RUNTIME"
 #endif
 
-#if defined(INVARIANTS) || defined(VNET_DEBUG)
-#define	_VNET_ASSERTS	1
-#else
-#define	_VNET_ASSERTS	0
-#endif
-
-#include <sys/cdefs.h>
-#include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/linker_set.h>
-#include <sys/kernel.h>
-#include <sys/lock.h>
-#include <sys/proc.h>
-#include <sys/rwlock.h>
-#include <sys/sx.h>
-#include <sys/eventhandler.h>
-#include <sys/sysctl.h>
-
-/*
- * A per-vnet constructor or destructor.  The kernel links it into its own
- * list, so its layout is ABI; it is declared in every variant so that
- * vnet_support.c compiles in kernels with and without VIMAGE.
- */
-struct vnet_sysinit {
-	enum sysinit_sub_id	subsystem;
-	enum sysinit_elem_order	order;
-	sysinit_cfunc_t		func;
-	const void		*arg;
-	TAILQ_ENTRY(vnet_sysinit) link;
-};
-
 #define	VNET_PCPUSTAT_ADD(type, name, f, v)				\
 	counter_u64_add(VNET(name)[offsetof(type, f) / sizeof(uint64_t)], \
 	    (v))
@@ -126,6 +103,41 @@ struct vnet_sysinit {
  * current vnet added only when the running kernel has VIMAGE.  Every
  * VIMAGE-only kernel symbol is referenced weakly.
  */
+
+#if defined(INVARIANTS) || defined(VNET_DEBUG)
+#define	_VNET_ASSERTS	1
+#else
+#define	_VNET_ASSERTS	0
+#endif
+
+/*
+ * Without VIMAGE the header includes nothing more: the macros that expand to
+ * SYSINITs and sysctls need what their users include anyway.
+ */
+#include <sys/cdefs.h>
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/linker_set.h>
+#include <sys/kernel.h>
+#include <sys/lock.h>
+#include <sys/proc.h>
+#include <sys/rwlock.h>
+#include <sys/sx.h>
+#include <sys/eventhandler.h>
+#include <sys/sysctl.h>
+
+/*
+ * A per-vnet constructor or destructor.  The kernel links it into its own
+ * list, so its layout is ABI.  Without VIMAGE only vnet_support.c needs it,
+ * in a kernel that carries it (detect = "kernel").
+ */
+struct vnet_sysinit {
+	enum sysinit_sub_id	subsystem;
+	enum sysinit_elem_order	order;
+	sysinit_cfunc_t		func;
+	const void		*arg;
+	TAILQ_ENTRY(vnet_sysinit) link;
+};
 
 /*
  * An untied module learns at run time whether the kernel has VIMAGE.  vnet0
@@ -266,8 +278,9 @@ extern struct rwlock vnet_rwlock __weak_symbol;
 extern struct sx vnet_sxlock __weak_symbol;
 
 /*
- * Without VIMAGE the body runs exactly once; the run-time variant then leaves
- * the iterator NULL, as curvnet is.
+ * Without VIMAGE the body runs exactly once (in 13.2 it is the statement
+ * after an empty VNET_FOREACH); the run-time variant then leaves the iterator
+ * NULL, as curvnet is.
  */
 #define	VNET_FOREACH(arg_)						\
 	for (int _vnet_once = ((arg_) = VNET_ACTIVE() ?			\
@@ -397,6 +410,21 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
  * VIMAGE compiled in.
  */
 
+#include <sys/lock.h>
+#include <sys/proc.h>
+#include <sys/rwlock.h>
+#include <sys/sx.h>
+#include <sys/kernel.h>
+#include <sys/eventhandler.h>
+
+struct vnet_sysinit {
+	enum sysinit_sub_id	subsystem;
+	enum sysinit_elem_order	order;
+	sysinit_cfunc_t		func;
+	const void		*arg;
+	TAILQ_ENTRY(vnet_sysinit) link;
+};
+
 extern struct vnet *vnet0;
 
 extern uintptr_t *__start_set_vnet;
@@ -413,21 +441,36 @@ __GLOBL(__stop_set_vnet);
     __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
     defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
-	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
+	t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else
 #define	VNET_DEFINE_STATIC(t, n)					\
 	static t VNET_NAME(n) __section(VNET_SETNAME) __used
 #endif
-#define	VNET_NAME(n)			vnet_entry_ ## n
-#define	VNET(n)				VNET_VNET(curvnet, n)
-#define	VNET_PTR(n)			VNET_VNET_PTR(curvnet, n)
-#define	VNET_START			(uintptr_t)&__start_set_vnet
-#define	VNET_STOP			(uintptr_t)&__stop_set_vnet
-#define	VNET_VNET(vnet, n)		(*VNET_VNET_PTR((vnet), n))
-#define	VNET_VNET_PTR(vnet, n)		_VNET_PTR((vnet)->vnet_data_base, n)
-#define	_VNET(b, n)			(*_VNET_PTR(b, n))
+#define	VNET_NAME(n)		vnet_entry_ ## n
+#define	VNET(n)			VNET_VNET(curvnet, n)
+#define	VNET_PTR(n)		VNET_VNET_PTR(curvnet, n)
+#define	VNET_START		(uintptr_t)&__start_set_vnet
+#define	VNET_STOP		(uintptr_t)&__stop_set_vnet
+#define	VNET_VNET(vnet, n)	(*VNET_VNET_PTR((vnet), n))
+#define	VNET_VNET_PTR(vnet, n)	_VNET_PTR((vnet)->vnet_data_base, n)
+#define	_VNET(b, n)		(*_VNET_PTR(b, n))
 #define	_VNET_PTR(b, n)							\
 	(__typeof(VNET_NAME(n))*) ((b) + (uintptr_t)&VNET_NAME(n))
+
+/*
+ * With VIMAGE compiled in, the assertions are checked with INVARIANTS or
+ * VNET_DEBUG; otherwise VNET_ASSERT is an empty statement.
+ */
+#if defined(INVARIANTS) || defined(VNET_DEBUG)
+#define	VNET_ASSERT(exp, msg) do {					\
+	if (!(exp))							\
+		panic msg;						\
+} while (0)
+#else
+#define	VNET_ASSERT(exp, msg) do {					\
+} while (0)
+#endif
+
 #define	CRED_TO_VNET(cr)		(cr)->cr_prison->pr_vnet
 #define	CURVNET_ASSERT_SET()						\
 	VNET_ASSERT(curvnet != NULL, ("vnet is not set at %s:%d %s()",	\
@@ -449,11 +492,6 @@ __GLOBL(__stop_set_vnet);
 #define	IS_DEFAULT_VNET(arg_)		((arg_) == vnet0)
 #define	P_TO_VNET(p)			CRED_TO_VNET((p)->p_ucred)
 #define	TD_TO_VNET(td)			CRED_TO_VNET((td)->td_ucred)
-#define	VNET_ASSERT(exp, msg)						\
-	do {								\
-		if (_VNET_ASSERTS && !(exp))				\
-			panic msg;					\
-	} while (0)
 #define	curvnet				curthread->td_vnet
 
 LIST_HEAD(vnet_list_head, vnet);
@@ -558,9 +596,24 @@ void	vnet_destroy(struct vnet *vnet);
 void	*vnet_data_alloc(int size);
 void	vnet_data_copy(void *start, int size);
 void	vnet_data_free(void *start_arg, int size);
+
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * 13.2 runs a new vnet's constructors through these.
+ */
 void	vnet_sysinit(void);
 void	vnet_sysuninit(void);
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+/*
+ * 15.1 keeps a module's initial set_vnet image, relocated, to copy into every
+ * vnet.
+ */
+void	vnet_save_init(void *, size_t);
+void	vnet_restore_init(void *, size_t);
+
+#endif
 
 #else
 /*
@@ -568,43 +621,42 @@ void	vnet_sysuninit(void);
  * constructors plain SYSINITs.
  */
 
-#define	VNET_ACTIVE()							\
-	0
-#define	VNET_DECLARE(t, n)						\
-	extern t n
-#define	VNET_DEFINE(t, n)						\
-	struct _hack; t n
-#define	VNET_DEFINE_STATIC(t, n)					\
-	static t n
-#define	VNET_NAME(n)							\
-	n
-#define	VNET(n)								\
-	(n)
-#define	VNET_PTR(n)							\
-	(&(n))
-#define	VNET_VNET(vnet, n)						\
-	(n)
-#define	VNET_VNET_PTR(vnet, n)						\
-	(&(n))
-#define	_VNET_PTR(b, n)							\
-	&VNET_NAME(n)
-#define	CRED_TO_VNET(cr)						\
-	NULL
+#ifdef _VNET_SUPPORT_C
+struct vnet_sysinit {
+	enum sysinit_sub_id	subsystem;
+	enum sysinit_elem_order	order;
+	sysinit_cfunc_t		func;
+	const void		*arg;
+	TAILQ_ENTRY(vnet_sysinit) link;
+};
+#endif
+
+#define	VNET_ACTIVE()			0
+#define	VNET_DECLARE(t, n)		extern t n
+#define	VNET_DEFINE(t, n)		struct _hack; t n
+#define	VNET_DEFINE_STATIC(t, n)	static t n
+#define	VNET_NAME(n)			n
+#define	VNET(n)				(n)
+#define	VNET_PTR(n)			(&(n))
+#define	VNET_VNET(vnet, n)		(n)
+#define	VNET_VNET_PTR(vnet, n)		(&(n))
+#define	_VNET_PTR(b, n)			&VNET_NAME(n)
+#define	CRED_TO_VNET(cr)		NULL
 #define	CURVNET_ASSERT_SET()
 #define	CURVNET_RESTORE()
 #define	CURVNET_SET(arg)
 #define	CURVNET_SET_QUIET(arg)
-#define	IS_DEFAULT_VNET(arg_)						\
-	1
-#define	P_TO_VNET(p)							\
-	NULL
-#define	TD_TO_VNET(td)							\
-	NULL
+#define	IS_DEFAULT_VNET(arg_)		1
+#define	P_TO_VNET(p)			NULL
+#define	TD_TO_VNET(td)			NULL
 #define	VNET_ASSERT(exp, msg)
-#define	curvnet								\
-	NULL
-#define	VNET_FOREACH(arg_)						\
-	for (int _vn = 0; _vn == 0; _vn++)
+#define	curvnet				NULL
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+#define	VNET_FOREACH(arg_)
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+#define	VNET_FOREACH(arg_)	for (int _vn = 0; _vn == 0; _vn++)
+#endif
 #define	VNET_ITERATOR_DECL(arg_)
 #define	VNET_LIST_RLOCK()
 #define	VNET_LIST_RLOCK_NOSLEEP()

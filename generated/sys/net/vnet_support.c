@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 27780fef5477daa33dd96e6d9f2a08407a336050200412ab1add22d87366e579
+ * vnetgen-sha256: e1f115e640ac2da4e6405c00413d6427f2c2349fa7db080b5d4b7453a4d57432
  */
 /*
  * Support for modules built with VIMAGE_RUNTIME.  With detect = "probe" it is
@@ -18,6 +18,7 @@
 #include <sys/kernel.h>
 #include <sys/eventhandler.h>
 
+#define	_VNET_SUPPORT_C		/* struct vnet_sysinit, with or without VIMAGE */
 #include <net/vnet.h>
 
 /*

@@ -115,19 +115,6 @@ struct thread;
 #define	get_pcpu()		(PCPU_GET(prvspace))
 #define	PCPU_PTR(member)	(&get_pcpu()->pc_ ## member)
 
-static __inline __pure2 struct thread *
-__curthread(void)
-{
-	struct thread *td;
-
-#ifdef __amd64__
-	__asm("movq %%gs:0,%0" : "=r" (td));
-#else
-	__asm("movl %%fs:0,%0" : "=r" (td));
-#endif
-	return (td);
-}
-
 #else /* !x86 */
 
 #if defined(__aarch64__)
@@ -185,27 +172,7 @@ extern struct pcpu	*pcpup;
 #define	PCPU_INC(member)	PCPU_ADD(member, 1)
 #define	PCPU_PTR(member)	(&get_pcpu()->pc_ ## member)
 
-/* A thread's curthread never changes, so the read may be reused. */
-static __inline __pure2 struct thread *
-__curthread(void)
-{
-	struct thread *td;
-
-#if defined(__aarch64__)
-	__asm("ldr %0, [x18]" : "=r" (td));
-#elif defined(__riscv)
-	__asm("ld %0, 0(tp)" : "=r" (td));
-#elif defined(__powerpc64__)
-	__asm("mr %0, 13" : "=r" (td));
-#elif defined(__arm__)
-	__asm("mrc p15, 0, %0, c13, c0, 4" : "=r" (td));
-#endif
-	return (td);
-}
-
 #endif /* x86 */
-
-#define	curthread	(__curthread())
 
 #endif /* _KERNEL */
 

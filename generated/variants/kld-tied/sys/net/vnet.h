@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: bbfa8936831ceffa210a992e74040b2c97a9676a683e34e22c9e2cacf723d931
+ * vnetgen-sha256: b4ef3e378d336520d35253c192663ad52dbf39e9750ebc0fd949aac987dea37e
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -19,10 +19,18 @@
 #define	_NET_VNET_H_
 
 #if defined(_KERNEL) || defined(_WANT_VNET)
-#include <sys/types.h>
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * CACHE_LINE_SIZE comes from <sys/param.h>, which the includer has included.
+ */
 #include <sys/queue.h>
-#include <machine/param.h>
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+#include <machine/param.h>
+#include <sys/queue.h>
+
+#endif
 /*
  * A virtual network stack: mostly the base of its copy of the set_vnet
  * variables.  libkvm reads it too.
@@ -48,37 +56,6 @@ struct vnet {
 #endif /* defined(_KERNEL) || defined(_WANT_VNET) */
 
 #ifdef _KERNEL
-
-#if defined(INVARIANTS) || defined(VNET_DEBUG)
-#define	_VNET_ASSERTS	1
-#else
-#define	_VNET_ASSERTS	0
-#endif
-
-#include <sys/cdefs.h>
-#include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/linker_set.h>
-#include <sys/kernel.h>
-#include <sys/lock.h>
-#include <sys/proc.h>
-#include <sys/rwlock.h>
-#include <sys/sx.h>
-#include <sys/eventhandler.h>
-#include <sys/sysctl.h>
-
-/*
- * A per-vnet constructor or destructor.  The kernel links it into its own
- * list, so its layout is ABI; it is declared in every variant so that
- * vnet_support.c compiles in kernels with and without VIMAGE.
- */
-struct vnet_sysinit {
-	enum sysinit_sub_id	subsystem;
-	enum sysinit_elem_order	order;
-	sysinit_cfunc_t		func;
-	const void		*arg;
-	TAILQ_ENTRY(vnet_sysinit) link;
-};
 
 /*
  * A sysctl that reads (and, written to, zeroes) a VNET_PCPUSTAT array.
@@ -143,6 +120,30 @@ struct vnet_sysinit {
  */
 
 /*
+ * Without VIMAGE the header includes nothing more: the macros that expand to
+ * SYSINITs and sysctls need what their users include anyway.
+ */
+#include <sys/lock.h>
+#include <sys/proc.h>
+#include <sys/rwlock.h>
+#include <sys/sx.h>
+#include <sys/kernel.h>
+#include <sys/eventhandler.h>
+
+/*
+ * A per-vnet constructor or destructor.  The kernel links it into its own
+ * list, so its layout is ABI.  Without VIMAGE only vnet_support.c needs it,
+ * in a kernel that carries it (detect = "kernel").
+ */
+struct vnet_sysinit {
+	enum sysinit_sub_id	subsystem;
+	enum sysinit_elem_order	order;
+	sysinit_cfunc_t		func;
+	const void		*arg;
+	TAILQ_ENTRY(vnet_sysinit) link;
+};
+
+/*
  * An untied module learns at run time whether the kernel has VIMAGE.  vnet0
  * exists only in VIMAGE kernels; the weak reference resolves to 0 elsewhere,
  * so the module links on both kinds of kernel.
@@ -186,7 +187,7 @@ __GLOBL(__stop_set_vnet);
     __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
     defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
-	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
+	t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else
 #define	VNET_DEFINE_STATIC(t, n)					\
 	static t VNET_NAME(n) __section(VNET_SETNAME) __used
@@ -209,6 +210,21 @@ __GLOBL(__stop_set_vnet);
 #define	_VNET(b, n)		(*_VNET_PTR(b, n))
 #define	_VNET_PTR(b, n)							\
 	(__typeof(VNET_NAME(n))*) ((b) + (uintptr_t)&VNET_NAME(n))
+
+/*
+ * With VIMAGE compiled in, the assertions are checked with INVARIANTS or
+ * VNET_DEBUG; otherwise VNET_ASSERT is an empty statement.
+ */
+#if defined(INVARIANTS) || defined(VNET_DEBUG)
+#define	VNET_ASSERT(exp, msg) do {					\
+	if (!(exp))							\
+		panic msg;						\
+} while (0)
+#else
+#define	VNET_ASSERT(exp, msg) do {					\
+} while (0)
+#endif
+
 #define	CRED_TO_VNET(cr)	(cr)->cr_prison->pr_vnet
 #define	CURVNET_ASSERT_SET()						\
 	VNET_ASSERT(curvnet != NULL, ("vnet is not set at %s:%d %s()",	\
@@ -243,11 +259,6 @@ __GLOBL(__stop_set_vnet);
 #define	IS_DEFAULT_VNET(arg_)	((arg_) == vnet0)
 #define	P_TO_VNET(p)		CRED_TO_VNET((p)->p_ucred)
 #define	TD_TO_VNET(td)		CRED_TO_VNET((td)->td_ucred)
-#define	VNET_ASSERT(exp, msg)						\
-	do {								\
-		if (_VNET_ASSERTS && !(exp))				\
-			panic msg;					\
-	} while (0)
 
 /*
  * struct thread always has td_vnet, but only a VIMAGE kernel maintains it.
@@ -264,8 +275,9 @@ extern struct rwlock vnet_rwlock;
 extern struct sx vnet_sxlock;
 
 /*
- * Without VIMAGE the body runs exactly once; the run-time variant then leaves
- * the iterator NULL, as curvnet is.
+ * Without VIMAGE the body runs exactly once (in 13.2 it is the statement
+ * after an empty VNET_FOREACH); the run-time variant then leaves the iterator
+ * NULL, as curvnet is.
  */
 #define	VNET_FOREACH(arg_)						\
 	LIST_FOREACH((arg_), &vnet_head, vnet_le)
@@ -348,9 +360,24 @@ void	vnet_destroy(struct vnet *vnet);
 void	*vnet_data_alloc(int size);
 void	vnet_data_copy(void *start, int size);
 void	vnet_data_free(void *start_arg, int size);
+
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * 13.2 runs a new vnet's constructors through these.
+ */
 void	vnet_sysinit(void);
 void	vnet_sysuninit(void);
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+/*
+ * 15.1 keeps a module's initial set_vnet image, relocated, to copy into every
+ * vnet.
+ */
+void	vnet_save_init(void *, size_t);
+void	vnet_restore_init(void *, size_t);
+
+#endif
 
 #else
 /*
@@ -358,43 +385,42 @@ void	vnet_sysuninit(void);
  * constructors plain SYSINITs.
  */
 
-#define	VNET_ACTIVE()							\
-	0
-#define	VNET_DECLARE(t, n)						\
-	extern t n
-#define	VNET_DEFINE(t, n)						\
-	struct _hack; t n
-#define	VNET_DEFINE_STATIC(t, n)					\
-	static t n
-#define	VNET_NAME(n)							\
-	n
-#define	VNET(n)								\
-	(n)
-#define	VNET_PTR(n)							\
-	(&(n))
-#define	VNET_VNET(vnet, n)						\
-	(n)
-#define	VNET_VNET_PTR(vnet, n)						\
-	(&(n))
-#define	_VNET_PTR(b, n)							\
-	&VNET_NAME(n)
-#define	CRED_TO_VNET(cr)						\
-	NULL
+#ifdef _VNET_SUPPORT_C
+struct vnet_sysinit {
+	enum sysinit_sub_id	subsystem;
+	enum sysinit_elem_order	order;
+	sysinit_cfunc_t		func;
+	const void		*arg;
+	TAILQ_ENTRY(vnet_sysinit) link;
+};
+#endif
+
+#define	VNET_ACTIVE()			0
+#define	VNET_DECLARE(t, n)		extern t n
+#define	VNET_DEFINE(t, n)		struct _hack; t n
+#define	VNET_DEFINE_STATIC(t, n)	static t n
+#define	VNET_NAME(n)			n
+#define	VNET(n)				(n)
+#define	VNET_PTR(n)			(&(n))
+#define	VNET_VNET(vnet, n)		(n)
+#define	VNET_VNET_PTR(vnet, n)		(&(n))
+#define	_VNET_PTR(b, n)			&VNET_NAME(n)
+#define	CRED_TO_VNET(cr)		NULL
 #define	CURVNET_ASSERT_SET()
 #define	CURVNET_RESTORE()
 #define	CURVNET_SET(arg)
 #define	CURVNET_SET_QUIET(arg)
-#define	IS_DEFAULT_VNET(arg_)						\
-	1
-#define	P_TO_VNET(p)							\
-	NULL
-#define	TD_TO_VNET(td)							\
-	NULL
+#define	IS_DEFAULT_VNET(arg_)		1
+#define	P_TO_VNET(p)			NULL
+#define	TD_TO_VNET(td)			NULL
 #define	VNET_ASSERT(exp, msg)
-#define	curvnet								\
-	NULL
-#define	VNET_FOREACH(arg_)						\
-	for (int _vn = 0; _vn == 0; _vn++)
+#define	curvnet				NULL
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+#define	VNET_FOREACH(arg_)
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+#define	VNET_FOREACH(arg_)	for (int _vn = 0; _vn == 0; _vn++)
+#endif
 #define	VNET_ITERATOR_DECL(arg_)
 #define	VNET_LIST_RLOCK()
 #define	VNET_LIST_RLOCK_NOSLEEP()

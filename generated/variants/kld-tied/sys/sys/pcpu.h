@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 88cc3a53f2fa595941526d580c14dc8a2086365241c890f4109fcc294480182e
+ * vnetgen-sha256: 2a792b56e568f94f26d061934fdd6d12326d3e2e4ee94d6f9c59aeb0c3668f14
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -16,16 +16,26 @@
 #ifndef _SYS_PCPU_H_
 #define	_SYS_PCPU_H_
 
-#include <sys/types.h>
+#ifdef LOCORE
+#error "no assembler-serviceable parts inside"
+#endif
+
+#include <sys/param.h>
+#include <sys/_cpuset.h>
+#include <sys/_lock.h>
+#include <sys/_mutex.h>
+#include <sys/_sx.h>
 #include <sys/queue.h>
 #include <sys/_rmlock.h>
 #include <sys/resource.h>
-#include <machine/param.h>
 #include <machine/pcpu.h>
 
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
 /*
  * The machine-independent per-CPU data.  The machine-dependent part, and the
- * fast PCPU_GET() accessors, come from <machine/pcpu.h>.
+ * fast PCPU_GET() accessors, come from <machine/pcpu.h>.  The MD fields come
+ * last, so that the MI fields keep their offsets on every CPU of an
+ * architecture.
  */
 struct pcpu {
 	struct thread	*pc_curthread;		/* current thread */
@@ -51,6 +61,34 @@ struct pcpu {
 	PCPU_MD_FIELDS;
 } __aligned(CACHE_LINE_SIZE);
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+struct pcpu {
+	struct thread	*pc_curthread;		/* current thread */
+	struct thread	*pc_idlethread;		/* idle thread */
+	struct thread	*pc_fpcurthread;	/* owner of the FPU state */
+	struct thread	*pc_deadthread;		/* zombie thread, or NULL */
+	struct pcb	*pc_curpcb;		/* current pcb */
+	void		*pc_sched;		/* scheduler state */
+	uint64_t	pc_switchtime;		/* cpu_ticks() at last switch */
+	int		pc_switchticks;		/* ticks at last switch */
+	u_int		pc_cpuid;		/* this CPU's number */
+	STAILQ_ENTRY(pcpu) pc_allcpu;
+	struct lock_list_entry *pc_spinlocks;
+	long		pc_cp_time[CPUSTATES];	/* statclock ticks */
+	struct _device	*pc_device;		/* CPU device handle */
+	void		*pc_netisr;		/* netisr SWI cookie */
+	int8_t		pc_vfs_freevnodes;	/* freevnodes counter */
+	char		pc_unused1[3];		/* unused pad */
+	int		pc_domain;		/* memory domain */
+	struct rm_queue	pc_rm_queue;		/* rmlock trackers */
+	uintptr_t	pc_dynamic;		/* base of this CPU's DPCPU copy */
+	uint64_t	pc_early_dummy_counter;	/* counter(9) before SMP */
+	uintptr_t	pc_zpcpu_offset;	/* offset into zpcpu allocations */
+	PCPU_MD_FIELDS;
+} __aligned(CACHE_LINE_SIZE);
+
+#endif
 /*
  * The set's section and the storage symbols' prefix are ABI for libkvm and kgdb.
  */
@@ -98,7 +136,7 @@ extern uintptr_t dpcpu_off[];
     __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
     defined(__riscv))
 #define	DPCPU_DEFINE_STATIC(t, n)					\
-	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+	t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
 #else
 #define	DPCPU_DEFINE_STATIC(t, n)					\
 	static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
@@ -148,15 +186,133 @@ extern uintptr_t dpcpu_off[];
 	}								\
 } while (0)
 
+/*
+ * Every CPU's struct pcpu, on a list and by CPU id.
+ */
+STAILQ_HEAD(cpuhead, pcpu);
+
+extern struct cpuhead cpuhead;
 extern struct pcpu *cpuid_to_pcpu[];
+
+/*
+ * cpu_pcpu_init() sets up the machine-dependent fields of a struct pcpu, and
+ * db_show_mdpcpu() shows them in DDB's `show pcpu'.
+ */
+void	cpu_pcpu_init(struct pcpu *pcpu, int cpuid, size_t size);
+void	db_show_mdpcpu(struct pcpu *pcpu);
 
 void	*dpcpu_alloc(int size);
 void	dpcpu_copy(void *s, int size);
 void	dpcpu_free(void *s, int size);
 void	dpcpu_init(void *dpcpu, int cpuid);
+void	pcpu_destroy(struct pcpu *pcpu);
 struct pcpu *pcpu_find(u_int cpuid);
 void	pcpu_init(struct pcpu *pcpu, int cpuid, size_t size);
 
+/*
+ * The stride of UMA_ZONE_PCPU allocations: one page per CPU.
+ */
+#define	UMA_PCPU_ALLOC_SIZE	PAGE_SIZE
+#define	curcpu			PCPU_GET(cpuid)
+#define	curvidata		PCPU_GET(vidata)
+
+/*
+ * <machine/pcpu_aux.h> needs struct pcpu complete.  It may define curthread
+ * and the zpcpu(9) primitives faster than the defaults here.
+ */
+#include <machine/pcpu_aux.h>
+
+#ifndef curthread
+#define	curthread	PCPU_GET(curthread)
+#endif
+
+#ifndef ZPCPU_ASSERT_PROTECTED
+#define	ZPCPU_ASSERT_PROTECTED() MPASS(curthread->td_critnest > 0)
+#endif
+
+#ifndef zpcpu_offset_cpu
+#define	zpcpu_offset_cpu(cpu)	(UMA_PCPU_ALLOC_SIZE * cpu)
+#endif
+
+#ifndef zpcpu_offset
+#define	zpcpu_offset()		(PCPU_GET(zpcpu_offset))
+#endif
+
+#ifndef zpcpu_base_to_offset
+#define	zpcpu_base_to_offset(base) (base)
+#endif
+
+#ifndef zpcpu_offset_to_base
+#define	zpcpu_offset_to_base(base) (base)
+#endif
+
+#ifndef zpcpu_set_protected
+#define	zpcpu_set_protected(base, val) ({				\
+	ZPCPU_ASSERT_PROTECTED();					\
+	__typeof(val) *_ptr = zpcpu_get(base);				\
+									\
+	*_ptr = (val);							\
+})
+#endif
+
+#ifndef zpcpu_add_protected
+#define	zpcpu_add_protected(base, val) ({				\
+	ZPCPU_ASSERT_PROTECTED();					\
+	__typeof(val) *_ptr = zpcpu_get(base);				\
+									\
+	*_ptr += (val);							\
+})
+#endif
+
+#ifndef zpcpu_sub_protected
+#define	zpcpu_sub_protected(base, val) ({				\
+	ZPCPU_ASSERT_PROTECTED();					\
+	__typeof(val) *_ptr = zpcpu_get(base);				\
+									\
+	*_ptr -= (val);							\
+})
+#endif
+
+#define	curproc	(curthread->td_proc)
+
+/*
+ * The current CPU's element of a UMA_ZONE_PCPU allocation.
+ */
+#define	zpcpu_get(base)							\
+	({								\
+		__typeof(base) _ptr = (void *)((char *)(base) +		\
+		    zpcpu_offset());					\
+		_ptr;							\
+	})
+#define	zpcpu_get_cpu(base, cpu)					\
+	({								\
+		__typeof(base) _ptr = (void *)((char *)(base) +		\
+		    zpcpu_offset_cpu(cpu));				\
+		_ptr;							\
+	})
+
+/*
+ * Neither atomic nor a barrier: the other CPUs must not be writing the
+ * element.
+ */
+#define	zpcpu_replace(base, val)					\
+	({								\
+		__typeof(val) *_ptr = zpcpu_get(base);			\
+		__typeof(val) _old;					\
+									\
+		_old = *_ptr;						\
+		*_ptr = val;						\
+		_old;							\
+	})
+#define	zpcpu_replace_cpu(base, val, cpu)				\
+	({								\
+		__typeof(val) *_ptr = zpcpu_get_cpu(base, cpu);		\
+		__typeof(val) _old;					\
+									\
+		_old = *_ptr;						\
+		*_ptr = val;						\
+		_old;							\
+	})
 
 #ifdef VIMAGE
 /*

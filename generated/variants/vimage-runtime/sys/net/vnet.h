@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 1112045fc26e1147154d7770815286d43fd06b9eafadcfe63745df2c659163ce
+ * vnetgen-sha256: 8b897b353756c48f5f7b687a89ccf48cdc62d7b684c8900a38ae461bd8a0f231
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -19,10 +19,18 @@
 #define	_NET_VNET_H_
 
 #if defined(_KERNEL) || defined(_WANT_VNET)
-#include <sys/types.h>
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * CACHE_LINE_SIZE comes from <sys/param.h>, which the includer has included.
+ */
 #include <sys/queue.h>
-#include <machine/param.h>
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+#include <machine/param.h>
+#include <sys/queue.h>
+
+#endif
 /*
  * A virtual network stack: mostly the base of its copy of the set_vnet
  * variables.  libkvm reads it too.
@@ -55,6 +63,10 @@ struct vnet {
 #define	_VNET_ASSERTS	0
 #endif
 
+/*
+ * Without VIMAGE the header includes nothing more: the macros that expand to
+ * SYSINITs and sysctls need what their users include anyway.
+ */
 #include <sys/cdefs.h>
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -69,8 +81,8 @@ struct vnet {
 
 /*
  * A per-vnet constructor or destructor.  The kernel links it into its own
- * list, so its layout is ABI; it is declared in every variant so that
- * vnet_support.c compiles in kernels with and without VIMAGE.
+ * list, so its layout is ABI.  Without VIMAGE only vnet_support.c needs it,
+ * in a kernel that carries it (detect = "kernel").
  */
 struct vnet_sysinit {
 	enum sysinit_sub_id	subsystem;
@@ -219,8 +231,9 @@ extern struct rwlock vnet_rwlock __weak_symbol;
 extern struct sx vnet_sxlock __weak_symbol;
 
 /*
- * Without VIMAGE the body runs exactly once; the run-time variant then leaves
- * the iterator NULL, as curvnet is.
+ * Without VIMAGE the body runs exactly once (in 13.2 it is the statement
+ * after an empty VNET_FOREACH); the run-time variant then leaves the iterator
+ * NULL, as curvnet is.
  */
 #define	VNET_FOREACH(arg_)						\
 	for (int _vnet_once = ((arg_) = VNET_ACTIVE() ?			\

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 1a05b92a22758868e857bec8fdd40b4ad69a83de9ae4dbebf2ad42af0d229fa4
+ * vnetgen-sha256: 073dbcdd02bed50c4e1678b1f7e1e84349a07dca6f98a47e9076893b24ee8611
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -19,10 +19,18 @@
 #define	_NET_VNET_H_
 
 #if defined(_KERNEL) || defined(_WANT_VNET)
-#include <sys/types.h>
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * CACHE_LINE_SIZE comes from <sys/param.h>, which the includer has included.
+ */
 #include <sys/queue.h>
-#include <machine/param.h>
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+#include <machine/param.h>
+#include <sys/queue.h>
+
+#endif
 /*
  * A virtual network stack: mostly the base of its copy of the set_vnet
  * variables.  libkvm reads it too.
@@ -49,28 +57,21 @@ struct vnet {
 
 #ifdef _KERNEL
 
-#if defined(INVARIANTS) || defined(VNET_DEBUG)
-#define	_VNET_ASSERTS	1
-#else
-#define	_VNET_ASSERTS	0
-#endif
-
-#include <sys/cdefs.h>
-#include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/linker_set.h>
-#include <sys/kernel.h>
+/*
+ * Without VIMAGE the header includes nothing more: the macros that expand to
+ * SYSINITs and sysctls need what their users include anyway.
+ */
 #include <sys/lock.h>
 #include <sys/proc.h>
 #include <sys/rwlock.h>
 #include <sys/sx.h>
+#include <sys/kernel.h>
 #include <sys/eventhandler.h>
-#include <sys/sysctl.h>
 
 /*
  * A per-vnet constructor or destructor.  The kernel links it into its own
- * list, so its layout is ABI; it is declared in every variant so that
- * vnet_support.c compiles in kernels with and without VIMAGE.
+ * list, so its layout is ABI.  Without VIMAGE only vnet_support.c needs it,
+ * in a kernel that carries it (detect = "kernel").
  */
 struct vnet_sysinit {
 	enum sysinit_sub_id	subsystem;
@@ -124,7 +125,7 @@ __GLOBL(__stop_set_vnet);
     __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
     defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
-	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
+	t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else
 #define	VNET_DEFINE_STATIC(t, n)					\
 	static t VNET_NAME(n) __section(VNET_SETNAME) __used
@@ -147,6 +148,21 @@ __GLOBL(__stop_set_vnet);
 #define	_VNET(b, n)		(*_VNET_PTR(b, n))
 #define	_VNET_PTR(b, n)							\
 	(__typeof(VNET_NAME(n))*) ((b) + (uintptr_t)&VNET_NAME(n))
+
+/*
+ * With VIMAGE compiled in, the assertions are checked with INVARIANTS or
+ * VNET_DEBUG; otherwise VNET_ASSERT is an empty statement.
+ */
+#if defined(INVARIANTS) || defined(VNET_DEBUG)
+#define	VNET_ASSERT(exp, msg) do {					\
+	if (!(exp))							\
+		panic msg;						\
+} while (0)
+#else
+#define	VNET_ASSERT(exp, msg) do {					\
+} while (0)
+#endif
+
 #define	CRED_TO_VNET(cr)	(cr)->cr_prison->pr_vnet
 #define	CURVNET_ASSERT_SET()						\
 	VNET_ASSERT(curvnet != NULL, ("vnet is not set at %s:%d %s()",	\
@@ -181,11 +197,6 @@ __GLOBL(__stop_set_vnet);
 #define	IS_DEFAULT_VNET(arg_)	((arg_) == vnet0)
 #define	P_TO_VNET(p)		CRED_TO_VNET((p)->p_ucred)
 #define	TD_TO_VNET(td)		CRED_TO_VNET((td)->td_ucred)
-#define	VNET_ASSERT(exp, msg)						\
-	do {								\
-		if (_VNET_ASSERTS && !(exp))				\
-			panic msg;					\
-	} while (0)
 
 /*
  * struct thread always has td_vnet, but only a VIMAGE kernel maintains it.
@@ -202,8 +213,9 @@ extern struct rwlock vnet_rwlock;
 extern struct sx vnet_sxlock;
 
 /*
- * Without VIMAGE the body runs exactly once; the run-time variant then leaves
- * the iterator NULL, as curvnet is.
+ * Without VIMAGE the body runs exactly once (in 13.2 it is the statement
+ * after an empty VNET_FOREACH); the run-time variant then leaves the iterator
+ * NULL, as curvnet is.
  */
 #define	VNET_FOREACH(arg_)						\
 	LIST_FOREACH((arg_), &vnet_head, vnet_le)
@@ -343,9 +355,24 @@ void	vnet_destroy(struct vnet *vnet);
 void	*vnet_data_alloc(int size);
 void	vnet_data_copy(void *start, int size);
 void	vnet_data_free(void *start_arg, int size);
+
+#if defined(__FreeBSD_version) && __FreeBSD_version < 1501000
+/*
+ * 13.2 runs a new vnet's constructors through these.
+ */
 void	vnet_sysinit(void);
 void	vnet_sysuninit(void);
 
+#endif
+#if !defined(__FreeBSD_version) || __FreeBSD_version >= 1501000
+/*
+ * 15.1 keeps a module's initial set_vnet image, relocated, to copy into every
+ * vnet.
+ */
+void	vnet_save_init(void *, size_t);
+void	vnet_restore_init(void *, size_t);
+
+#endif
 
 #endif /* _KERNEL */
 

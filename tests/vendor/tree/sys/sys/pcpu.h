@@ -8,11 +8,14 @@
 #ifndef _SYS_PCPU_H_
 #define	_SYS_PCPU_H_
 
-#include <sys/types.h>
+#include <sys/param.h>
+#include <sys/_cpuset.h>
+#include <sys/_lock.h>
+#include <sys/_mutex.h>
+#include <sys/_sx.h>
 #include <sys/queue.h>
 #include <sys/_rmlock.h>
 #include <sys/resource.h>
-#include <machine/param.h>
 #include <machine/pcpu.h>
 
 #define	DPCPU_SETNAME		"set_pcpu"
@@ -40,7 +43,7 @@ extern uintptr_t dpcpu_off[];
 #if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__riscv) \
 		|| defined(__powerpc64__) || defined(__i386__))
 #define	DPCPU_DEFINE_STATIC(t, n)	\
-    struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+    t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
 #else
 #define	DPCPU_DEFINE_STATIC(t, n)	\
     static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
@@ -115,5 +118,114 @@ struct pcpu {
 	uintptr_t	pc_zpcpu_offset;
 	PCPU_MD_FIELDS;
 } __aligned(CACHE_LINE_SIZE);
+
+#ifdef _KERNEL
+STAILQ_HEAD(cpuhead, pcpu);
+
+extern struct cpuhead cpuhead;
+extern struct pcpu *cpuid_to_pcpu[];
+
+void	cpu_pcpu_init(struct pcpu *pcpu, int cpuid, size_t size);
+void	db_show_mdpcpu(struct pcpu *pcpu);
+
+void	*dpcpu_alloc(int size);
+void	dpcpu_copy(void *s, int size);
+void	dpcpu_free(void *s, int size);
+void	dpcpu_init(void *dpcpu, int cpuid);
+void	pcpu_destroy(struct pcpu *pcpu);
+struct pcpu *pcpu_find(u_int cpuid);
+void	pcpu_init(struct pcpu *pcpu, int cpuid, size_t size);
+
+#define	UMA_PCPU_ALLOC_SIZE	PAGE_SIZE
+#define	curcpu			PCPU_GET(cpuid)
+#define	curvidata		PCPU_GET(vidata)
+
+#include <machine/pcpu_aux.h>
+
+#ifndef curthread
+#define	curthread	PCPU_GET(curthread)
+#endif
+
+#ifndef ZPCPU_ASSERT_PROTECTED
+#define	ZPCPU_ASSERT_PROTECTED() MPASS(curthread->td_critnest > 0)
+#endif
+
+#ifndef zpcpu_offset_cpu
+#define	zpcpu_offset_cpu(cpu)	(UMA_PCPU_ALLOC_SIZE * cpu)
+#endif
+
+#ifndef zpcpu_offset
+#define	zpcpu_offset()		(PCPU_GET(zpcpu_offset))
+#endif
+
+#ifndef zpcpu_base_to_offset
+#define	zpcpu_base_to_offset(base) (base)
+#endif
+
+#ifndef zpcpu_offset_to_base
+#define	zpcpu_offset_to_base(base) (base)
+#endif
+
+#ifndef zpcpu_set_protected
+#define	zpcpu_set_protected(base, val) ({				\
+	ZPCPU_ASSERT_PROTECTED();					\
+	__typeof(val) *_ptr = zpcpu_get(base);				\
+									\
+	*_ptr = (val);							\
+})
+#endif
+
+#ifndef zpcpu_add_protected
+#define	zpcpu_add_protected(base, val) ({				\
+	ZPCPU_ASSERT_PROTECTED();					\
+	__typeof(val) *_ptr = zpcpu_get(base);				\
+									\
+	*_ptr += (val);							\
+})
+#endif
+
+#ifndef zpcpu_sub_protected
+#define	zpcpu_sub_protected(base, val) ({				\
+	ZPCPU_ASSERT_PROTECTED();					\
+	__typeof(val) *_ptr = zpcpu_get(base);				\
+									\
+	*_ptr -= (val);							\
+})
+#endif
+
+#define	curproc	(curthread->td_proc)
+
+#define	zpcpu_get(base)							\
+	({								\
+		__typeof(base) _ptr = (void *)((char *)(base) +		\
+		    zpcpu_offset());					\
+		_ptr;							\
+	})
+#define	zpcpu_get_cpu(base, cpu)					\
+	({								\
+		__typeof(base) _ptr = (void *)((char *)(base) +		\
+		    zpcpu_offset_cpu(cpu));				\
+		_ptr;							\
+	})
+
+#define	zpcpu_replace(base, val)					\
+	({								\
+		__typeof(val) *_ptr = zpcpu_get(base);			\
+		__typeof(val) _old;					\
+									\
+		_old = *_ptr;						\
+		*_ptr = val;						\
+		_old;							\
+	})
+#define	zpcpu_replace_cpu(base, val, cpu)				\
+	({								\
+		__typeof(val) *_ptr = zpcpu_get_cpu(base, cpu);		\
+		__typeof(val) _old;					\
+									\
+		_old = *_ptr;						\
+		*_ptr = val;						\
+		_old;							\
+	})
+#endif /* _KERNEL */
 
 #endif /* !_SYS_PCPU_H_ */
