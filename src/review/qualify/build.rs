@@ -115,9 +115,12 @@ pub struct Setup {
     pub detect: String,
     /// SHA-256 of the rendered headers.
     pub headers_key: String,
-    /// The key every build's starts from: the headers, Makefile.inc, our
-    /// scripts, the toolchain.
+    /// The key every build's starts from: our scripts, the toolchain.
     pub base_key: String,
+    /// What the builds through Makefile.inc add to it: the headers, the
+    /// spec, Makefile.inc, the vnetgen that runs (so a stock build stays
+    /// cached when only vnetgen changed).
+    pub vnetgen_key: String,
 }
 
 /// Writes `contents` atomically, unless the file already holds them.
@@ -160,10 +163,12 @@ impl Setup {
 
         let makefile_inc = options.repo.join("Makefile.inc");
         let inc = fs::read(&makefile_inc).map_err(io(&makefile_inc))?;
+        let mut through = KeyHasher::new(RECIPE);
+        through.add("headers", headers_key.as_bytes());
+        through.add("spec", options.spec_text.as_bytes());
+        through.add("Makefile.inc", &inc);
+        through.add("vnetgen", options.vnetgen.display().to_string().as_bytes());
         let mut base = KeyHasher::new(RECIPE);
-        base.add("headers", headers_key.as_bytes());
-        base.add("spec", options.spec_text.as_bytes());
-        base.add("Makefile.inc", &inc);
         base.add("xargs", XARGS.as_bytes());
         for (tool, args) in [
             ("clang-19", &["--version"][..]),
@@ -182,6 +187,7 @@ impl Setup {
             vnetgen: options.vnetgen.clone(),
             detect: spec.detect.name().to_string(),
             headers_key,
+            vnetgen_key: through.finish(),
             base_key: base.finish(),
         })
     }
@@ -348,6 +354,7 @@ pub fn key(setup: &Setup, job: &Job) -> String {
         h.add("arg", a.as_bytes());
     }
     if job.kind.variant().is_some() {
+        h.add("vnetgen", setup.vnetgen_key.as_bytes());
         h.add("shim", kmod_shim(setup, job).as_bytes());
     }
     h.finish()
@@ -359,7 +366,29 @@ pub fn run_all(setup: &Setup, list: &[Job], jobs: usize) -> Result<Vec<Outcome>,
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| QualifyError::Setup(format!("thread pool: {e}")))?;
-    pool.install(|| list.par_iter().map(|j| build(setup, j)).collect())
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    pool.install(|| {
+        list.par_iter()
+            .map(|j| {
+                let outcome = build(setup, j)?;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                // A cold run takes minutes: say what finished.
+                if !outcome.cached {
+                    eprintln!(
+                        "[{n}/{}] {} {} {} {}: {} ({:.1} s)",
+                        list.len(),
+                        j.release.name,
+                        j.arch,
+                        j.module,
+                        j.kind.name(),
+                        if outcome.result.compiled { "ok" } else { "fails" },
+                        outcome.result.seconds
+                    );
+                }
+                Ok(outcome)
+            })
+            .collect()
+    })
 }
 
 /// A build, from the cache when its key is there.
