@@ -381,7 +381,11 @@ pub fn run_all(setup: &Setup, list: &[Job], jobs: usize) -> Result<Vec<Outcome>,
                         j.arch,
                         j.module,
                         j.kind.name(),
-                        if outcome.result.compiled { "ok" } else { "fails" },
+                        if outcome.result.compiled {
+                            "ok"
+                        } else {
+                            "fails"
+                        },
                         outcome.result.seconds
                     );
                 }

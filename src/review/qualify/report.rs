@@ -159,7 +159,20 @@ pub fn markdown(r: &QualifyReport) -> String {
             .or_default()
             .push(row);
     }
-    for ((release, arch), rows) in &groups {
+    // Trees and architectures in the order they were asked for.
+    let order: Vec<(&str, &str)> = r
+        .trees
+        .iter()
+        .flat_map(|t| {
+            r.archs
+                .iter()
+                .map(move |a| (t.release.as_str(), a.as_str()))
+        })
+        .collect();
+    for (release, arch) in order {
+        let Some(rows) = groups.get(&(release, arch)) else {
+            continue;
+        };
         let _ = writeln!(s, "\n## {release} {arch}\n");
         let mut header = "| module |".to_string();
         let mut rule = "|---|".to_string();
