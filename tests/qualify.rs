@@ -206,6 +206,7 @@ fn row(module: &str, arch: &str, build: BuildKind, compiles: bool, check: Check)
         } else {
             Recorded::Matches
         }),
+        build_dir: format!("builds/{module}-{arch}-{}", build.name()),
     }
 }
 
@@ -409,6 +410,27 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     // 15.1 amd64 has recorded kernels: a prediction for each.
     assert_eq!(runtime["check"]["kind"], "prediction", "{runtime}");
     assert_ne!(runtime["check"]["vimage"]["verdict"], "no-kernel-recorded");
+
+    // Each build's command repeats it by hand (here: nothing left to do).
+    let stock = rows
+        .iter()
+        .find(|r| r["build"] == "kld-tied-vimage")
+        .expect("a kld-tied row");
+    let command = tmp
+        .path()
+        .join("cache")
+        .join(stock["build_dir"].as_str().expect("build_dir"))
+        .join("command");
+    let again = Command::new("sh")
+        .arg(&command)
+        .output()
+        .expect("run the command");
+    assert!(
+        again.status.success(),
+        "{}: {}",
+        command.display(),
+        String::from_utf8_lossy(&again.stderr)
+    );
 
     // Nothing changed: nothing built, nothing rewritten.
     let md = tmp.path().join("out/report.md");

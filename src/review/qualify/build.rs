@@ -255,6 +255,8 @@ pub struct BuildResult {
 pub struct Outcome {
     pub result: BuildResult,
     pub objdir: PathBuf,
+    /// The build's directory below the cache (`builds/<key>`).
+    pub dir: String,
     pub cached: bool,
 }
 
@@ -404,9 +406,11 @@ pub fn build(setup: &Setup, job: &Job) -> Result<Outcome, QualifyError> {
     if let Ok(text) = fs::read_to_string(&result_file) {
         if let Ok(result) = serde_json::from_str::<BuildResult>(&text) {
             if result.key == key && result.objects.iter().all(|o| objdir.join(o).is_file()) {
+                write_command(setup, job, &dir)?;
                 return Ok(Outcome {
                     result,
                     objdir,
+                    dir: format!("builds/{}", &key[..32]),
                     cached: true,
                 });
             }
@@ -423,6 +427,7 @@ pub fn build(setup: &Setup, job: &Job) -> Result<Outcome, QualifyError> {
         fs::create_dir_all(dir.join("mk")).map_err(io(&dir))?;
         fs::write(&shim, kmod_shim(setup, job)).map_err(io(&shim))?;
     }
+    write_command(setup, job, &dir)?;
     let log_path = dir.join("build.log");
     let log = fs::File::create(&log_path).map_err(io(&log_path))?;
     let started = Instant::now();
@@ -511,10 +516,51 @@ pub fn build(setup: &Setup, job: &Job) -> Result<Outcome, QualifyError> {
     let json = serde_json::to_string_pretty(&result).unwrap_or_default();
     write_atomic(&result_file, json.as_bytes()).map_err(|e| QualifyError::Setup(e.to_string()))?;
     Ok(Outcome {
+        dir: format!("builds/{}", &result.key[..32]),
         result,
         objdir,
         cached: false,
     })
+}
+
+/// Quotes a word for sh.
+fn sh_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-=+:,@".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `command` in the build directory: the build's bmake run as a shell
+/// command, to repeat a failing build by hand (novimage builds also run
+/// `opt_global.h` first and take VIMAGE out of it).
+fn write_command(setup: &Setup, job: &Job, dir: &Path) -> Result<(), QualifyError> {
+    let dir_text = dir.display().to_string();
+    let objdir = dir.join(leaf(&job.module));
+    let mut text = format!(
+        "cd {} && env -i PATH={}:\"$PATH\" LC_ALL=C __MPATH={} MAKEOBJDIR={} bmake",
+        sh_quote(
+            &job.tree
+                .join("sys/modules")
+                .join(&job.module)
+                .display()
+                .to_string()
+        ),
+        sh_quote(&setup.bin.display().to_string()),
+        sh_quote(&job.mpath),
+        sh_quote(&objdir.display().to_string()),
+    );
+    for a in make_args(setup, job, &dir_text) {
+        text.push(' ');
+        text.push_str(&sh_quote(&a));
+    }
+    text.push_str(" all\n");
+    write_if_changed(&dir.join("command"), text.as_bytes())
 }
 
 /// `#define VIMAGE ...`, however spaced.

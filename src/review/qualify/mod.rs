@@ -301,6 +301,8 @@ pub struct Row {
     /// Stock builds: SHA-256 of their normalised objects.
     pub fingerprint: Option<String>,
     pub recorded: Option<Recorded>,
+    /// Its directory in the cache, with `build.log` and `command`.
+    pub build_dir: String,
 }
 
 impl Row {
@@ -606,6 +608,7 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
             check: Check::None,
             fingerprint: None,
             recorded: None,
+            build_dir: o.dir.clone(),
         };
         match (j.kind.variant(), &normalised[i]) {
             (None, Some(objs)) => {

@@ -237,6 +237,11 @@ pub fn markdown(r: &QualifyReport) -> String {
     }
     if !errors.is_empty() {
         let _ = writeln!(s, "\n## First errors\n");
+        let _ = writeln!(
+            s,
+            "Each build's log and command are in its directory of the cache \
+             (`build_dir` in report.json: `build.log`, `command`).\n"
+        );
         for (error, builds) in &errors {
             let _ = writeln!(
                 s,
