@@ -480,3 +480,34 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     );
     assert_eq!(fourth.status.code(), Some(4));
 }
+
+/// Outside a vnetgen tree the defaults are in the current directory and the
+/// builds include the Makefile.inc built into vnetgen.
+#[test]
+fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
+    let tmp = TempDir::new().expect("tmp");
+    let tree = fake_tree(tmp.path(), 1_501_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["qualify", "--tree"])
+        .arg(&tree)
+        .args(["--module", "qtest", "--arch", "amd64", "-j", "2"])
+        .current_dir(tmp.path())
+        .env_remove("MAKEFLAGS")
+        .env_remove("MAKELEVEL")
+        .output()
+        .expect("run vnetgen");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "7 builds (7 built, 0 from the cache): 7 compiled, 0 failed; kld-tied: 2 identical"
+        ),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp.path().join("qualify/report.md").is_file());
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("target/vnetgen-qualify/Makefile.inc"))
+            .expect("the copy"),
+        fs::read_to_string(root().join("Makefile.inc")).expect("Makefile.inc")
+    );
+}

@@ -30,15 +30,17 @@ pub struct QualifyArgs {
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
     /// Where report.md and report.json go (default: qualify/ in the
-    /// vnetgen tree, or in the current directory outside one).
+    /// vnetgen tree, or in the current directory outside one; the builds
+    /// then include the Makefile.inc built into vnetgen).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The build cache (default: target/vnetgen-qualify in the vnetgen
-    /// tree).
+    /// tree, or in the current directory).
     #[arg(long)]
     pub cache: Option<PathBuf>,
     /// The facts directory whose <release>/modules.json holds the stock
-    /// fingerprints (default: facts/ in the vnetgen tree).
+    /// fingerprints (default: facts/ in the vnetgen tree, or in the
+    /// current directory).
     #[arg(long)]
     pub facts: Option<PathBuf>,
     /// Record the stock builds' fingerprints in the facts.
@@ -49,17 +51,14 @@ pub struct QualifyArgs {
 }
 
 /// The vnetgen tree: the nearest directory at or above the current one with
-/// Makefile.inc and spec/vimage.toml, else the tree this binary was built
-/// from, if it is still there.
+/// Makefile.inc and spec/vimage.toml.
 fn repo_root() -> Option<PathBuf> {
     let is_root =
         |d: &Path| d.join("Makefile.inc").is_file() && d.join("spec/vimage.toml").is_file();
-    let cwd = absolute(Path::new("."));
-    if let Some(found) = cwd.ancestors().find(|d| is_root(d)) {
-        return Some(found.to_path_buf());
-    }
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    is_root(&built).then_some(built)
+    absolute(Path::new("."))
+        .ancestors()
+        .find(|d| is_root(d))
+        .map(Path::to_path_buf)
 }
 
 pub fn run(args: QualifyArgs) -> Result<i32, Error> {
@@ -71,12 +70,10 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
         })?,
         None => DEFAULT_SPEC.to_string(),
     };
-    let repo = repo_root().ok_or_else(|| {
-        Error::Usage(
-            "qualify needs the vnetgen tree (Makefile.inc, spec/vimage.toml): run it from there"
-                .to_string(),
-        )
-    })?;
+    let repo = repo_root();
+    // The defaults live in the vnetgen tree, or in the current directory
+    // outside one.
+    let base = repo.clone().unwrap_or_else(|| absolute(Path::new(".")));
     let vnetgen = std::env::current_exe()
         .map_err(|e| Error::Usage(format!("cannot tell where vnetgen is: {e}")))?;
     let options = QualifyOptions {
@@ -95,20 +92,20 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
         cache: args
             .cache
             .as_deref()
-            .map_or_else(|| repo.join("target/vnetgen-qualify"), absolute),
+            .map_or_else(|| base.join("target/vnetgen-qualify"), absolute),
         facts: args
             .facts
             .as_deref()
-            .map_or_else(|| repo.join("facts"), absolute),
+            .map_or_else(|| base.join("facts"), absolute),
         record: args.record,
-        repo: repo.clone(),
+        repo,
         vnetgen,
         spec_text,
     };
     let out = args
         .out
         .as_deref()
-        .map_or_else(|| repo.join("qualify"), absolute);
+        .map_or_else(|| base.join("qualify"), absolute);
     let report = qualify::run(&spec, &options).map_err(|e| Error::Qualify(Box::new(e)))?;
     let written = qualify::report::write(&out, &report).map_err(|e| Error::Qualify(Box::new(e)))?;
     let t = &report.totals;

@@ -54,6 +54,9 @@ pub const TOOLS: [(&str, &str); 7] = [
     ("bash", "bash"),
 ];
 
+/// This tree's Makefile.inc, for a run outside a vnetgen tree.
+pub const MAKEFILE_INC: &str = include_str!("../../../Makefile.inc");
+
 /// Bumped when the way a build is made changes in a way its command line
 /// does not show.
 const RECIPE: &str = "vnetgen-qualify-1";
@@ -109,7 +112,8 @@ pub struct Setup {
     pub bin: PathBuf,
     /// The spec, written for Makefile.inc.
     pub spec_file: PathBuf,
-    pub repo: PathBuf,
+    /// The Makefile.inc the builds include.
+    pub makefile_inc: PathBuf,
     pub vnetgen: PathBuf,
     /// vnetgen's `runtime.detect`, for `VNETGEN_DETECT`.
     pub detect: String,
@@ -161,7 +165,16 @@ impl Setup {
         }
         let headers_key = headers.finish();
 
-        let makefile_inc = options.repo.join("Makefile.inc");
+        let makefile_inc = match &options.repo {
+            Some(repo) => repo.join("Makefile.inc"),
+            None => {
+                // Outside a vnetgen tree: the copy built into vnetgen (it
+                // needs nothing beside it, VNETGEN and VNETGEN_SPEC are given).
+                let copy = options.cache.join("Makefile.inc");
+                write_if_changed(&copy, MAKEFILE_INC.as_bytes())?;
+                copy
+            }
+        };
         let inc = fs::read(&makefile_inc).map_err(io(&makefile_inc))?;
         let mut through = KeyHasher::new(RECIPE);
         through.add("headers", headers_key.as_bytes());
@@ -183,7 +196,7 @@ impl Setup {
             cache: options.cache.clone(),
             bin,
             spec_file,
-            repo: options.repo.clone(),
+            makefile_inc,
             vnetgen: options.vnetgen.clone(),
             detect: spec.detect.name().to_string(),
             headers_key,
@@ -338,9 +351,9 @@ fn kmod_shim(setup: &Setup, job: &Job) -> String {
         "# Written by vnetgen qualify: the module's `.include <bsd.kmod.mk>`\n\
          # finds this file first (-m), so Makefile.inc comes after the\n\
          # module's SRCS and before FreeBSD's bsd.kmod.mk.\n\
-         .include \"{}/Makefile.inc\"\n\
+         .include \"{}\"\n\
          .include \"{}/share/mk/bsd.kmod.mk\"\n",
-        setup.repo.display(),
+        setup.makefile_inc.display(),
         job.tree.display()
     )
 }

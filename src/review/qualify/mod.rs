@@ -230,8 +230,9 @@ pub struct QualifyOptions {
     pub facts: PathBuf,
     /// Write the stock builds' fingerprints into the facts.
     pub record: bool,
-    /// The directory of Makefile.inc (this repository).
-    pub repo: PathBuf,
+    /// The vnetgen tree whose Makefile.inc the builds include; `None`:
+    /// the copy built into vnetgen, written into the cache.
+    pub repo: Option<PathBuf>,
     /// The vnetgen binary Makefile.inc runs.
     pub vnetgen: PathBuf,
     /// The spec's text, written for Makefile.inc's `VNETGEN_SPEC`.
