@@ -26,6 +26,9 @@ pub mod exit {
     pub const DIFFERS: i32 = 4;
     /// `kld run`: a scenario failed (an expectation, a load, a fault, a panic).
     pub const SCENARIO_FAILED: i32 = 6;
+    /// `qualify`: a build failed, or a check (identity, prediction,
+    /// fingerprint) did not pass.
+    pub const QUALIFY_FAILED: i32 = 4;
 }
 
 impl From<crate::spec::LoadSpecError> for Error {
@@ -80,6 +83,8 @@ pub enum Error {
     Bench(Box<crate::bench::BenchError>),
     #[error(transparent)]
     Facts(Box<crate::review::facts::FactsError>),
+    #[error(transparent)]
+    Qualify(Box<crate::review::qualify::QualifyError>),
     #[error("{0}")]
     Usage(String),
 }
@@ -105,6 +110,7 @@ impl Error {
             )
             | Error::Diff(crate::review::diff::DiffError::Usage(_)) => exit::USAGE,
             Error::Kld(e) if matches!(**e, crate::kld::KldError::Scenario(_)) => exit::USAGE,
+            Error::Qualify(e) if e.is_bad_input() => exit::USAGE,
             Error::Vm(e)
                 if matches!(
                     **e,

@@ -25,7 +25,8 @@ pub mod lab;
 pub mod kld;
 /// Real FreeBSD kernels in QEMU, running the kld scenarios.
 pub mod vm;
-/// For reviewers: macro expansions, header diffs, vendoring into a tree.
+/// For reviewers: macro expansions, header diffs, vendoring into a tree,
+/// qualification on the real trees' own modules.
 pub mod review;
 /// What the run-time variant costs against the compiled-in builds.
 pub mod bench;

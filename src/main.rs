@@ -64,6 +64,10 @@ enum Command {
         #[command(subcommand)]
         command: cli::facts::FactsCommand,
     },
+    /// Build FreeBSD's own network modules from real FreeBSD trees with the
+    /// stock headers and with vnetgen's (through Makefile.inc), compare the
+    /// objects, and write a report.
+    Qualify(cli::qualify::QualifyArgs),
 }
 
 fn run(command: Command) -> Result<i32, vnetgen::Error> {
@@ -80,6 +84,7 @@ fn run(command: Command) -> Result<i32, vnetgen::Error> {
         Command::Vm { command } => cli::vm::run(command),
         Command::Bench(args) => cli::bench::run(args),
         Command::Facts { command } => cli::facts::run(command),
+        Command::Qualify(args) => cli::qualify::run(args),
     }
 }
 

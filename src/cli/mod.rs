@@ -13,6 +13,7 @@ pub mod facts;
 pub mod generate;
 pub mod inspect;
 pub mod kld;
+pub mod qualify;
 pub mod vendor;
 pub mod vm;
 

@@ -321,6 +321,18 @@ pub fn inspect(
     files: &[PathBuf],
     kernels: &Kernels,
 ) -> Result<InspectReport, InspectCmdError> {
+    inspect_providing(spec, files, kernels, &HashSet::new())
+}
+
+/// [`inspect`], with `provided` symbols defined besides the kernel's: those
+/// of the modules a module depends on (`MODULE_DEPEND`), which the kernel
+/// linker resolves against as it does against the kernel.
+pub fn inspect_providing(
+    spec: &Spec,
+    files: &[PathBuf],
+    kernels: &Kernels,
+    provided: &HashSet<String>,
+) -> Result<InspectReport, InspectCmdError> {
     let rules = load_rules()?;
     let mut objects = Vec::new();
     for f in files {
@@ -344,6 +356,7 @@ pub fn inspect(
             object,
             kernels,
             image.as_ref(),
+            provided,
         )?);
     }
     Ok(InspectReport {
@@ -359,6 +372,7 @@ fn report_module(
     object: &ObjectInfo,
     kernels: &Kernels,
     image: Option<&KernelImage>,
+    provided: &HashSet<String>,
 ) -> Result<ModuleReport, InspectCmdError> {
     let Some(arch) = spec.arch(object.arch) else {
         return Err(InspectCmdError::UnknownArch {
@@ -373,6 +387,15 @@ fn report_module(
     };
     let mut loads = BTreeMap::new();
     let predict = |model: &KernelModel| {
+        let with_modules;
+        let model = if provided.is_empty() {
+            model
+        } else {
+            let mut m = model.clone();
+            m.symbols.extend(provided.iter().cloned());
+            with_modules = m;
+            &with_modules
+        };
         let ctx = Context {
             spec,
             arch,

@@ -359,7 +359,8 @@ pub fn load_all(facts_dir: &Path) -> Result<Vec<HeaderFacts>, FactsError> {
             .map_err(io(&dir))?
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            // A header's facts (`net_vnet.h.json`); modules.json is qualify's.
+            .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".h.json")))
             .collect();
         files.sort();
         for file in files {

@@ -2,12 +2,14 @@
 //! variant ([`explain`]), the macros of a reference header against the
 //! generated one ([`diff`]), the macro tables both read ([`macros`]), the
 //! recorded facts of each release's stock headers ([`facts`]), and
-//! putting the output into a FreeBSD tree or a patch series ([`vendor`]).
+//! putting the output into a FreeBSD tree or a patch series ([`vendor`]),
+//! and qualifying the headers on FreeBSD's own modules ([`qualify`]).
 //!
-//! Uses: `spec`, `gen`, `build`.
+//! Uses: `spec`, `gen`, `build`; `qualify` also `lab` and `inspect`.
 
 pub mod diff;
 pub mod explain;
 pub mod facts;
 pub mod macros;
+pub mod qualify;
 pub mod vendor;

@@ -1,0 +1,783 @@
+//! `vnetgen qualify`: FreeBSD's own network modules built from real FreeBSD
+//! trees with the tree's `share/mk` and `sys/conf/kmod.mk`, once with the
+//! stock headers and once with vnetgen's through `Makefile.inc`, and the
+//! objects compared: a kld-tied build must be identical to the stock build
+//! of the same configuration, a vimage-runtime build must be predicted to
+//! load on the recorded real kernels.  The stock builds' fingerprints are
+//! facts (`facts/<release>/modules.json`) that a rerun is checked against.
+//!
+//! Builds run in parallel, each in its own object directory under the
+//! cache, keyed by the content of everything that goes into it (the tree,
+//! the rendered headers, Makefile.inc, the toolchain, the command line),
+//! so a rerun with nothing changed builds nothing ([`build`]).
+//! [`objects`] reduces an object to what is compared; [`report`] writes the
+//! Markdown and JSON reports.
+//!
+//! Uses: `spec`, `gen` (rendering the headers, atomic writes), `lab` (the
+//! cache key), `inspect` (the load prediction), `review::facts` (what a
+//! FreeBSD tree is).
+
+pub mod build;
+pub mod objects;
+pub mod report;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::inspect::predict::{inspect_providing, InspectCmdError, Kernels};
+use crate::review::facts::{check_tree, FactsError};
+use crate::spec::kernel_model::recorded;
+use crate::spec::variant::KernelConfig;
+use crate::spec::{Release, Spec};
+
+/// The modules qualified by default: 13.2's network modules, by their
+/// directory under `sys/modules` (15.1 has them all under the same names).
+pub const MODULES: [&str; 25] = [
+    "if_bridge",
+    "bridgestp",
+    "if_tuntap",
+    "if_epair",
+    "if_vxlan",
+    "if_gif",
+    "if_gre",
+    "if_lagg",
+    "if_vlan",
+    "if_stf",
+    "if_me",
+    "carp",
+    "pf",
+    "pflog",
+    "pfsync",
+    "ipfw",
+    "dummynet",
+    "ipdivert",
+    "netgraph/netgraph",
+    "netgraph/eiface",
+    "netgraph/ether",
+    "if_enc",
+    "ipsec",
+    "if_wg",
+    "ip_mroute_mod",
+];
+
+/// The architectures qualified by default.
+pub const DEFAULT_ARCHS: [&str; 3] = ["amd64", "aarch64", "i386"];
+
+/// An architecture as kmod.mk knows it: MACHINE_ARCH, MACHINE, and the
+/// clang target (with the release appended, and `-gnueabihf` for armv7).
+pub const MACHINES: [(&str, &str, &str); 6] = [
+    ("amd64", "amd64", "x86_64-unknown-freebsd"),
+    ("aarch64", "arm64", "aarch64-unknown-freebsd"),
+    ("i386", "i386", "i386-unknown-freebsd"),
+    ("armv7", "arm", "armv7-unknown-freebsd"),
+    ("powerpc64", "powerpc", "powerpc64-unknown-freebsd"),
+    ("riscv64", "riscv", "riscv64-unknown-freebsd"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum QualifyError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tree(#[from] FactsError),
+    #[error(
+        "{}: __FreeBSD_version {found} is not a release of the spec (it knows {known})",
+        tree.display()
+    )]
+    UnknownRelease {
+        tree: PathBuf,
+        found: String,
+        known: String,
+    },
+    #[error("{}: no module {module} ({} is missing)", tree.display(), tree.join("sys/modules").join(module).join("Makefile").display())]
+    UnknownModule { tree: PathBuf, module: String },
+    #[error(
+        "unknown architecture `{0}`; qualify knows amd64, aarch64, i386, armv7, powerpc64, riscv64"
+    )]
+    UnknownArch(String),
+    #[error("{tool} not found on PATH; install it with: apt-get install -y {package}")]
+    Tool {
+        tool: &'static str,
+        package: &'static str,
+    },
+    #[error("{}: not an object qualify can read: {what}", path.display())]
+    BadObject { path: PathBuf, what: String },
+    #[error("{}: {what}", path.display())]
+    BadFacts { path: PathBuf, what: String },
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Inspect(#[from] InspectCmdError),
+}
+
+impl QualifyError {
+    /// Bad input on the command line (a tree, a release, a module, an
+    /// architecture), as opposed to a failure on the way.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            QualifyError::Tree(FactsError::NotATree { .. } | FactsError::WrongRelease { .. })
+                | QualifyError::UnknownRelease { .. }
+                | QualifyError::UnknownModule { .. }
+                | QualifyError::UnknownArch(_)
+        )
+    }
+}
+
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> QualifyError + '_ {
+    move |source| QualifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The builds of one module, release and architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BuildKind {
+    /// Stock headers, untied, kmod.mk's own opt_global.h (VIMAGE).
+    StockVimage,
+    /// Stock headers, untied, opt_global.h without VIMAGE.
+    StockNovimage,
+    /// Stock headers, `MODULE_TIED=yes`: what kld-tied is compared with.
+    StockTiedVimage,
+    StockTiedNovimage,
+    /// `MODULE_TIED=yes` with Makefile.inc, VNETGEN_VARIANT=kld-tied.
+    KldTiedVimage,
+    KldTiedNovimage,
+    /// Untied with Makefile.inc, VNETGEN_VARIANT=vimage-runtime.
+    VimageRuntime,
+}
+
+impl BuildKind {
+    pub const ALL: [BuildKind; 7] = [
+        BuildKind::StockVimage,
+        BuildKind::StockNovimage,
+        BuildKind::StockTiedVimage,
+        BuildKind::StockTiedNovimage,
+        BuildKind::KldTiedVimage,
+        BuildKind::KldTiedNovimage,
+        BuildKind::VimageRuntime,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BuildKind::StockVimage => "stock-vimage",
+            BuildKind::StockNovimage => "stock-novimage",
+            BuildKind::StockTiedVimage => "stock-tied-vimage",
+            BuildKind::StockTiedNovimage => "stock-tied-novimage",
+            BuildKind::KldTiedVimage => "kld-tied-vimage",
+            BuildKind::KldTiedNovimage => "kld-tied-novimage",
+            BuildKind::VimageRuntime => "vimage-runtime",
+        }
+    }
+
+    /// Does its opt_global.h keep `#define VIMAGE 1`?
+    pub fn vimage(self) -> bool {
+        !matches!(
+            self,
+            BuildKind::StockNovimage | BuildKind::StockTiedNovimage | BuildKind::KldTiedNovimage
+        )
+    }
+
+    /// Built with `MODULE_TIED=yes`?
+    pub fn tied(self) -> bool {
+        matches!(
+            self,
+            BuildKind::StockTiedVimage
+                | BuildKind::StockTiedNovimage
+                | BuildKind::KldTiedVimage
+                | BuildKind::KldTiedNovimage
+        )
+    }
+
+    /// vnetgen's `VNETGEN_VARIANT`, for the builds through Makefile.inc.
+    pub fn variant(self) -> Option<&'static str> {
+        match self {
+            BuildKind::KldTiedVimage | BuildKind::KldTiedNovimage => Some("kld-tied"),
+            BuildKind::VimageRuntime => Some("vimage-runtime"),
+            _ => None,
+        }
+    }
+
+    /// The stock build a kld-tied build must be identical to.
+    pub fn reference(self) -> Option<BuildKind> {
+        match self {
+            BuildKind::KldTiedVimage => Some(BuildKind::StockTiedVimage),
+            BuildKind::KldTiedNovimage => Some(BuildKind::StockTiedNovimage),
+            _ => None,
+        }
+    }
+}
+
+/// What to qualify.
+#[derive(Debug, Clone)]
+pub struct QualifyOptions {
+    /// FreeBSD trees (`sys/` and `share/mk/`), absolute.
+    pub trees: Vec<PathBuf>,
+    pub modules: Vec<String>,
+    pub archs: Vec<String>,
+    pub jobs: usize,
+    /// The build cache, absolute.
+    pub cache: PathBuf,
+    /// The facts directory (`facts/`), for the stock fingerprints.
+    pub facts: PathBuf,
+    /// Write the stock builds' fingerprints into the facts.
+    pub record: bool,
+    /// The vnetgen tree whose Makefile.inc the builds include; `None`:
+    /// the copy built into vnetgen, written into the cache.
+    pub repo: Option<PathBuf>,
+    /// The vnetgen binary Makefile.inc runs.
+    pub vnetgen: PathBuf,
+    /// The spec's text, written for Makefile.inc's `VNETGEN_SPEC`.
+    pub spec_text: String,
+}
+
+/// One tree as qualified.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeInfo {
+    pub path: String,
+    pub release: String,
+    /// The spec's record of the tree it describes (repository and commit).
+    pub commit: String,
+    /// SHA-256 of every file under `sys/` and `share/mk/`.
+    pub fingerprint: String,
+}
+
+/// How a kld-tied build compares with its stock build, or a vimage-runtime
+/// build is predicted to load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Check {
+    /// Stock builds: no check but the fingerprint.
+    None,
+    Identity {
+        identical: bool,
+        /// The first difference, naming the object and section or symbol.
+        difference: Option<String>,
+    },
+    Prediction {
+        vimage: Verdict,
+        novimage: Verdict,
+    },
+    /// The check could not be made (the build, or the stock build, failed).
+    NotMade {
+        why: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    Loads,
+    WontLoad { reason: String },
+    NoKernelRecorded,
+}
+
+/// A stock build's fingerprint against the recorded one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recorded {
+    Matches,
+    Differs,
+    NotRecorded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub module: String,
+    pub release: String,
+    pub arch: String,
+    pub build: BuildKind,
+    pub compiles: bool,
+    pub warnings: usize,
+    pub first_error: Option<String>,
+    pub check: Check,
+    /// Stock builds: SHA-256 of their normalised objects.
+    pub fingerprint: Option<String>,
+    pub recorded: Option<Recorded>,
+    /// Its directory in the cache, with `build.log` and `command`.
+    pub build_dir: String,
+}
+
+impl Row {
+    /// Compiles, and its check (if any) passes.
+    pub fn passes(&self) -> bool {
+        self.compiles
+            && self.recorded != Some(Recorded::Differs)
+            && match &self.check {
+                Check::None => true,
+                Check::Identity { identical, .. } => *identical,
+                Check::Prediction { vimage, novimage } => ![vimage, novimage]
+                    .iter()
+                    .any(|v| matches!(v, Verdict::WontLoad { .. })),
+                Check::NotMade { .. } => false,
+            }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub builds: usize,
+    pub compiled: usize,
+    pub failed: usize,
+    pub warnings: usize,
+    pub identical: usize,
+    pub differ: usize,
+    pub predicted_loads: usize,
+    pub predicted_wont_load: usize,
+    pub no_kernel_recorded: usize,
+    pub checks_not_made: usize,
+    pub fingerprints_match: usize,
+    pub fingerprints_differ: usize,
+    pub fingerprints_not_recorded: usize,
+}
+
+impl Totals {
+    pub fn of(rows: &[Row]) -> Totals {
+        let mut t = Totals {
+            builds: rows.len(),
+            ..Totals::default()
+        };
+        for r in rows {
+            if r.compiles {
+                t.compiled += 1;
+            } else {
+                t.failed += 1;
+            }
+            t.warnings += r.warnings;
+            match &r.check {
+                Check::None => {}
+                Check::Identity {
+                    identical: true, ..
+                } => t.identical += 1,
+                Check::Identity { .. } => t.differ += 1,
+                Check::Prediction { vimage, novimage } => {
+                    for v in [vimage, novimage] {
+                        match v {
+                            Verdict::Loads => t.predicted_loads += 1,
+                            Verdict::WontLoad { .. } => t.predicted_wont_load += 1,
+                            Verdict::NoKernelRecorded => t.no_kernel_recorded += 1,
+                        }
+                    }
+                }
+                Check::NotMade { .. } => t.checks_not_made += 1,
+            }
+            match r.recorded {
+                Some(Recorded::Matches) => t.fingerprints_match += 1,
+                Some(Recorded::Differs) => t.fingerprints_differ += 1,
+                Some(Recorded::NotRecorded) => t.fingerprints_not_recorded += 1,
+                None => {}
+            }
+        }
+        t
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualifyReport {
+    pub schema: u32,
+    /// The day of the run (UTC), so that a rerun on the same day with the
+    /// same outcome writes the same report.
+    pub date: String,
+    /// SHA-256 of the rendered headers the vnetgen builds use.
+    pub headers: String,
+    pub trees: Vec<TreeInfo>,
+    pub modules: Vec<String>,
+    pub archs: Vec<String>,
+    pub totals: Totals,
+    pub rows: Vec<Row>,
+    /// How many builds ran (the others came from the cache); not part of
+    /// the written report.
+    #[serde(skip)]
+    pub built: usize,
+}
+
+impl QualifyReport {
+    pub fn all_pass(&self) -> bool {
+        self.rows.iter().all(Row::passes)
+    }
+}
+
+/// The release of the tree at `tree`: the spec's release whose
+/// `__FreeBSD_version` the tree's `sys/sys/param.h` has.
+pub fn release_of_tree<'a>(spec: &'a Spec, tree: &Path) -> Result<&'a Release, QualifyError> {
+    let mut found = None;
+    for release in &spec.releases {
+        match check_tree(tree, release) {
+            Ok(()) => return Ok(release),
+            Err(FactsError::WrongRelease { found: f, .. }) => found = Some(f),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(QualifyError::UnknownRelease {
+        tree: tree.to_path_buf(),
+        found: found.unwrap_or_else(|| "none".to_string()),
+        known: spec
+            .releases
+            .iter()
+            .map(|r| format!("{} ({})", r.name, r.freebsd_version))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Checks every input before anything is built or written: the trees (and
+/// their releases), the modules in each tree, the architectures.
+pub fn check_inputs<'a>(
+    spec: &'a Spec,
+    options: &QualifyOptions,
+) -> Result<Vec<(PathBuf, &'a Release)>, QualifyError> {
+    for arch in &options.archs {
+        if !MACHINES.iter().any(|(a, _, _)| a == arch) {
+            return Err(QualifyError::UnknownArch(arch.clone()));
+        }
+    }
+    let mut trees = Vec::new();
+    for tree in &options.trees {
+        let release = release_of_tree(spec, tree)?;
+        for module in &options.modules {
+            let makefile = tree.join("sys/modules").join(module).join("Makefile");
+            // A name must stay below sys/modules.
+            let plain = module
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..");
+            if !plain || !makefile.is_file() {
+                return Err(QualifyError::UnknownModule {
+                    tree: tree.clone(),
+                    module: module.clone(),
+                });
+            }
+        }
+        trees.push((tree.clone(), release));
+    }
+    Ok(trees)
+}
+
+/// The stock fingerprints recorded for a release: `<arch>/<module>/<build>`
+/// to SHA-256.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ModuleFacts {
+    pub schema: u32,
+    pub release: String,
+    pub tree: String,
+    pub note: String,
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+pub fn module_facts_file(facts: &Path, release: &str) -> PathBuf {
+    facts.join(release).join("modules.json")
+}
+
+/// Reads a release's recorded fingerprints (none when there is no file).
+pub fn load_module_facts(facts: &Path, release: &str) -> Result<ModuleFacts, QualifyError> {
+    let path = module_facts_file(facts, release);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| QualifyError::BadFacts {
+            path: path.clone(),
+            what: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ModuleFacts::default()),
+        Err(source) => Err(QualifyError::Io { path, source }),
+    }
+}
+
+fn fact_key(arch: &str, module: &str, build: BuildKind) -> String {
+    format!("{arch}/{module}/{}", build.name())
+}
+
+/// Runs the qualification.
+pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, QualifyError> {
+    let trees = check_inputs(spec, options)?;
+    build::check_tools()?;
+    let setup = build::Setup::prepare(spec, options)?;
+
+    let mut infos = Vec::new();
+    let mut jobs = Vec::new();
+    for (tree, release) in &trees {
+        let fingerprint = build::tree_fingerprint(tree)?;
+        let mpath = build::mpath(tree);
+        infos.push(TreeInfo {
+            path: tree.display().to_string(),
+            release: release.name.clone(),
+            commit: release.tree.clone(),
+            fingerprint: fingerprint.clone(),
+        });
+        for arch in &options.archs {
+            for module in &options.modules {
+                for kind in BuildKind::ALL {
+                    jobs.push(build::Job {
+                        tree: tree.clone(),
+                        tree_fingerprint: fingerprint.clone(),
+                        mpath: mpath.clone(),
+                        release: (*release).clone(),
+                        arch: arch.clone(),
+                        module: module.clone(),
+                        kind,
+                    });
+                }
+            }
+        }
+    }
+    let outcomes = build::run_all(&setup, &jobs, options.jobs)?;
+    let built = outcomes.iter().filter(|o| !o.cached).count();
+
+    // The objects of each build, normalised once.
+    let mut normalised = Vec::with_capacity(outcomes.len());
+    for o in &outcomes {
+        normalised.push(if o.result.compiled {
+            Some(
+                o.result
+                    .objects
+                    .iter()
+                    .map(|name| {
+                        objects::normalise_file(&o.objdir.join(name)).map(|n| (name.clone(), n))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        } else {
+            None
+        });
+    }
+    let index: BTreeMap<(String, String, String, BuildKind), usize> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            (
+                (
+                    j.release.name.clone(),
+                    j.arch.clone(),
+                    j.module.clone(),
+                    j.kind,
+                ),
+                i,
+            )
+        })
+        .collect();
+
+    let mut facts: BTreeMap<String, ModuleFacts> = BTreeMap::new();
+    for (_, release) in &trees {
+        facts.insert(
+            release.name.clone(),
+            load_module_facts(&options.facts, &release.name)?,
+        );
+    }
+
+    // What the modules export to each other (if_bridge needs bridgestp,
+    // pflog pf): the globals of every stock VIMAGE build of a release and
+    // architecture, offered to the prediction besides the kernel's.
+    let mut provided: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (i, j) in jobs.iter().enumerate() {
+        if j.kind == BuildKind::StockVimage {
+            if let Some(objs) = &normalised[i] {
+                let set = provided
+                    .entry((j.release.name.clone(), j.arch.clone()))
+                    .or_default();
+                for (name, n) in objs {
+                    if name.ends_with(".ko") {
+                        set.extend(
+                            n.symbols
+                                .iter()
+                                .filter(|s| s.binding != "local" && s.section != "undefined")
+                                .map(|s| s.name.clone()),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut new_facts: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (i, (j, o)) in jobs.iter().zip(&outcomes).enumerate() {
+        let r = &o.result;
+        let mut row = Row {
+            module: j.module.clone(),
+            release: j.release.name.clone(),
+            arch: j.arch.clone(),
+            build: j.kind,
+            compiles: r.compiled,
+            warnings: r.warnings,
+            first_error: r.first_error.clone(),
+            check: Check::None,
+            fingerprint: None,
+            recorded: None,
+            build_dir: o.dir.clone(),
+        };
+        match (j.kind.variant(), &normalised[i]) {
+            (None, Some(objs)) => {
+                let fp = build_fingerprint(objs);
+                let key = fact_key(&j.arch, &j.module, j.kind);
+                row.recorded = Some(
+                    match facts
+                        .get(&j.release.name)
+                        .and_then(|f| f.fingerprints.get(&key))
+                    {
+                        Some(known) if *known == fp => Recorded::Matches,
+                        Some(_) => Recorded::Differs,
+                        None => Recorded::NotRecorded,
+                    },
+                );
+                new_facts
+                    .entry(j.release.name.clone())
+                    .or_default()
+                    .insert(key, fp.clone());
+                row.fingerprint = Some(fp);
+            }
+            (None, None) => {}
+            (Some(_), None) => {
+                row.check = Check::NotMade {
+                    why: "did not compile".to_string(),
+                }
+            }
+            (Some(_), Some(objs)) => {
+                if let Some(reference) = j.kind.reference() {
+                    let k = (
+                        j.release.name.clone(),
+                        j.arch.clone(),
+                        j.module.clone(),
+                        reference,
+                    );
+                    row.check = match index.get(&k).and_then(|&r| normalised[r].as_ref()) {
+                        Some(stock) => {
+                            let difference = compare_builds(stock, objs);
+                            Check::Identity {
+                                identical: difference.is_none(),
+                                difference,
+                            }
+                        }
+                        None => Check::NotMade {
+                            why: format!("{} did not compile", reference.name()),
+                        },
+                    };
+                } else {
+                    let empty = BTreeSet::new();
+                    let extra = provided
+                        .get(&(j.release.name.clone(), j.arch.clone()))
+                        .unwrap_or(&empty);
+                    row.check = predict(spec, &j.release.name, &j.arch, o, objs, extra)?;
+                }
+            }
+        }
+        rows.push(row);
+    }
+
+    if options.record {
+        for (_, release) in &trees {
+            let mut f = facts.remove(&release.name).unwrap_or_default();
+            f.schema = 1;
+            f.release = release.name.clone();
+            f.tree = release.tree.clone();
+            f.note = "SHA-256 of each stock build's normalised objects (vnetgen qualify --record): sections, symbols, relocations; build IDs left out".to_string();
+            if let Some(new) = new_facts.remove(&release.name) {
+                f.fingerprints.extend(new);
+            }
+            let path = module_facts_file(&options.facts, &release.name);
+            let mut text = serde_json::to_string_pretty(&f).unwrap_or_default();
+            text.push('\n');
+            build::write_if_changed(&path, text.as_bytes())?;
+        }
+    }
+
+    let totals = Totals::of(&rows);
+    Ok(QualifyReport {
+        schema: 1,
+        date: report::today(),
+        headers: setup.headers_key.clone(),
+        trees: infos,
+        modules: options.modules.clone(),
+        archs: options.archs.clone(),
+        totals,
+        rows,
+        built,
+    })
+}
+
+type Objects = Vec<(String, objects::Normalised)>;
+
+/// One fingerprint over a build's objects, each with its name.
+fn build_fingerprint(objs: &Objects) -> String {
+    let mut text = String::new();
+    for (name, n) in objs {
+        text.push_str(&format!("{name} {}\n", objects::fingerprint(n)));
+    }
+    crate::gen::stamp::hex_sha256(text.as_bytes())
+}
+
+/// The first difference between two builds' objects (the `.ko` first).
+pub fn compare_builds(reference: &Objects, build: &Objects) -> Option<String> {
+    let names = |o: &Objects| o.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let (a, b) = (names(reference), names(build));
+    if a != b {
+        if let Some(only) = a.iter().find(|n| !b.contains(n)) {
+            return Some(format!("{only}: only in the stock build"));
+        }
+        if let Some(only) = b.iter().find(|n| !a.contains(n)) {
+            return Some(format!("{only}: not in the stock build"));
+        }
+    }
+    for ((name, x), (_, y)) in reference.iter().zip(build) {
+        if let Some(d) = objects::compare(x, y) {
+            return Some(format!("{name}: {d}"));
+        }
+    }
+    None
+}
+
+fn predict(
+    spec: &Spec,
+    release: &str,
+    arch: &str,
+    outcome: &build::Outcome,
+    objs: &Objects,
+    provided: &BTreeSet<String>,
+) -> Result<Check, QualifyError> {
+    let Some((ko, _)) = objs.iter().find(|(n, _)| n.ends_with(".ko")) else {
+        return Ok(Check::NotMade {
+            why: "no .ko".to_string(),
+        });
+    };
+    let configs: Vec<KernelConfig> = [KernelConfig::Vimage, KernelConfig::Novimage]
+        .into_iter()
+        .filter(|&c| recorded::symbols(release, arch, c).is_some())
+        .collect();
+    let mut verdicts: BTreeMap<KernelConfig, Verdict> = BTreeMap::new();
+    if !configs.is_empty() {
+        let extra: HashSet<String> = provided.iter().cloned().collect();
+        let report = inspect_providing(
+            spec,
+            &[outcome.objdir.join(ko)],
+            &Kernels::Recorded {
+                release: release.to_string(),
+                configs: configs.clone(),
+            },
+            &extra,
+        )?;
+        if let Some(m) = report.modules.first() {
+            for (config, load) in &m.loads {
+                verdicts.insert(
+                    *config,
+                    if load.ok {
+                        Verdict::Loads
+                    } else {
+                        Verdict::WontLoad {
+                            reason: load.reason.clone().unwrap_or_default(),
+                        }
+                    },
+                );
+            }
+        }
+    }
+    let mut take = |c| verdicts.remove(&c).unwrap_or(Verdict::NoKernelRecorded);
+    Ok(Check::Prediction {
+        vimage: take(KernelConfig::Vimage),
+        novimage: take(KernelConfig::Novimage),
+    })
+}
