@@ -52,7 +52,9 @@ pub fn cflags(
     }
     // Generated headers live under sys/, the kernel's include root.
     args.push(format!("-I{}", generated.join("sys").display()));
-    args.push(format!("-I{}", sysroot.display()));
+    for dir in include_dirs(sysroot, target.arch) {
+        args.push(format!("-I{}", dir.display()));
+    }
     args.extend(
         target
             .variant
@@ -64,6 +66,65 @@ pub fn cflags(
         args.push(format!("-D__FreeBSD_version={}", release.freebsd_version));
     }
     args
+}
+
+/// Whether `dir` is a FreeBSD `sys` directory rather than an include root
+/// such as the stub sysroot.
+pub fn is_freebsd_sys(dir: &Path) -> bool {
+    dir.join("conf/kmod.mk").is_file() && dir.join("sys/param.h").is_file()
+}
+
+/// The include directories a sysroot stands for.  The stub sysroot is one
+/// include root.  A FreeBSD `sys` directory is searched as kmod.mk does:
+/// a directory whose `machine` (and, on x86, `x86` and `i386`) link to the
+/// architecture's headers, as kmod.mk makes them in the object directory,
+/// then `sys` itself and `sys/contrib/ck/include`.
+pub fn include_dirs(sysroot: &Path, arch: &Arch) -> Vec<PathBuf> {
+    if !is_freebsd_sys(sysroot) {
+        return vec![sysroot.to_path_buf()];
+    }
+    let mut dirs = Vec::new();
+    // Made once per tree and architecture; if it cannot be made, clang
+    // names the <machine/...> header it does not find.
+    if let Some(links) = machine_links(sysroot, arch) {
+        dirs.push(links);
+    }
+    dirs.push(sysroot.to_path_buf());
+    dirs.push(sysroot.join("contrib/ck/include"));
+    dirs
+}
+
+/// The links kmod.mk makes for `arch` in a `sys` tree: a directory under
+/// the temporary directory named by a hash of the tree's path, written
+/// whole under another name and renamed into place.
+fn machine_links(sys: &Path, arch: &Arch) -> Option<PathBuf> {
+    let mut links = vec![("machine", sys.join(&arch.machine).join("include"))];
+    if arch.machine == "amd64" || arch.machine == "i386" {
+        links.push(("x86", sys.join("x86/include")));
+        links.push(("i386", sys.join("i386/include")));
+    }
+    let key = crate::gen::stamp::hex_sha256(sys.as_os_str().as_encoded_bytes());
+    let root = std::env::temp_dir().join("vnetgen-machine-links");
+    let dir = root.join(format!("{}-{}", &key[..16], arch.name));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(".links-")
+        .tempdir_in({
+            std::fs::create_dir_all(&root).ok()?;
+            &root
+        })
+        .ok()?;
+    for (name, target) in &links {
+        std::os::unix::fs::symlink(target, tmp.path().join(name)).ok()?;
+    }
+    let tmp = tmp.keep();
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another process made it first: theirs is the same.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    dir.is_dir().then_some(dir)
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.

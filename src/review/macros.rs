@@ -68,10 +68,17 @@ impl Configuration {
         generated: &Path,
         sysroot: &Path,
     ) -> Configuration {
+        let mut args = cflags::cflags(spec, target, generated, sysroot, false);
+        // A tied build in a FreeBSD tree reads the kernel build's offset.inc,
+        // which only a kernel build makes; reading macros needs none of it,
+        // so skip it as kmod.mk's own genoffset.c build does.
+        if cflags::is_freebsd_sys(sysroot) && args.iter().any(|a| a == "-DKLD_TIED") {
+            args.push("-DGENOFFSET".to_string());
+        }
         Configuration {
             name: cell_name(target.variant, target.kernel, &target.arch.name),
             clang: clang.to_path_buf(),
-            args: cflags::cflags(spec, target, generated, sysroot, false),
+            args,
         }
     }
 

@@ -97,6 +97,9 @@ pub struct Strategy {
 pub struct Arch {
     pub name: String,
     pub triple: String,
+    /// FreeBSD's MACHINE (`arm64` for aarch64): `sys/<machine>/include` is
+    /// what `<machine/...>` means in a FreeBSD tree.
+    pub machine: String,
     /// The macro the compiler predefines for this architecture.
     pub cpp: String,
     pub module_format: ModuleFormat,

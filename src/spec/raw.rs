@@ -89,6 +89,9 @@ pub struct RawCflags {
 pub struct RawArch {
     pub name: Spanned<String>,
     pub triple: String,
+    /// FreeBSD's MACHINE: the directory of `<machine/...>` under `sys/`.
+    #[serde(default)]
+    pub machine: Option<String>,
     pub cpp: Spanned<String>,
     pub module_format: Spanned<String>,
     pub pointer_bytes: Spanned<i64>,

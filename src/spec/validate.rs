@@ -232,6 +232,10 @@ impl Validator<'_> {
             archs.push(Arch {
                 name: a.name.get_ref().clone(),
                 triple: a.triple.clone(),
+                machine: a
+                    .machine
+                    .clone()
+                    .unwrap_or_else(|| a.name.get_ref().clone()),
                 cpp: self.ident(&a.cpp, "arch macro")?,
                 module_format,
                 pointer_bytes,
