@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 27780fef5477daa33dd96e6d9f2a08407a336050200412ab1add22d87366e579
+ * vnetgen-sha256: 84c8efa5e140675be7e1a79b9dd361f0ae7b64cfeaa46ca6c2210a4aec30d2c7
  */
 /*
  * Support for modules built with VIMAGE_RUNTIME.  With detect = "probe" it is
@@ -23,6 +23,8 @@
 /*
  * Declared here, weakly, in every configuration: a kernel without VIMAGE has
  * none of them, and the code that calls them runs only when VNET_ACTIVE().
+ * The iterator's type is spelt out: <sys/eventhandler.h> declares
+ * vimage_iterator_func_t only under VIMAGE.
  */
 void	vnet_register_sysinit(void *arg) __weak_symbol;
 void	vnet_register_sysuninit(void *arg) __weak_symbol;
@@ -31,7 +33,7 @@ void	vnet_deregister_sysuninit(void *arg) __weak_symbol;
 void	vnet_global_eventhandler_iterator_func(void *, ...) __weak_symbol;
 eventhandler_tag vimage_eventhandler_register(struct eventhandler_list *list,
 	    const char *name, void *func, void *arg, int priority,
-	    vimage_iterator_func_t iter) __weak_symbol;
+	    void (*iter)(void *, ...)) __weak_symbol;
 
 /*
  * The shims' prototypes, whichever variant the header selected.

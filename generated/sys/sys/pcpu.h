@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 8d2d3d7e01cd143eaa1555a06f236d6a596e9ad09e20b0e99fb5003149d0c20c
+ * vnetgen-sha256: f4bd1d66c50c03466ad7e8e5dc3d8694e16e9134343545c7975a9aad3903a678
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -106,19 +106,6 @@ extern uintptr_t dpcpu_off[];
  */
 #define	DPCPU_DEFINE(t, n)						\
 	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
-
-/*
- * Modules that are shared objects reach local data PC-relative, with no
- * relocation for the kernel linker to move: there the storage stays global.
- */
-#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
-    defined(__powerpc64__) || defined(__riscv))
-#define	DPCPU_DEFINE_STATIC(t, n)					\
-	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
-#else
-#define	DPCPU_DEFINE_STATIC(t, n)					\
-	static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
-#endif
 #define	DPCPU_NAME(n)		pcpu_entry_ ## n
 #define	DPCPU_GET(n)		(*DPCPU_PTR(n))
 #define	DPCPU_ID_GET(i, n)	(*DPCPU_ID_PTR(i, n))
@@ -181,12 +168,32 @@ void	pcpu_init(struct pcpu *pcpu, int cpuid, size_t size);
  * VIMAGE-only kernel symbol is referenced weakly.
  */
 
+/*
+ * Modules that are shared objects reach local data PC-relative, with no
+ * relocation for the kernel linker to move: there the storage stays global.
+ */
+#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
+    defined(__powerpc64__) || defined(__riscv))
+#define	DPCPU_DEFINE_STATIC(t, n)					\
+	t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+#else
+#define	DPCPU_DEFINE_STATIC(t, n)					\
+	static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+#endif
 
 #elif defined(VIMAGE)
 /*
  * VIMAGE compiled in.
  */
 
+#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
+    defined(__powerpc64__) || defined(__riscv))
+#define	DPCPU_DEFINE_STATIC(t, n)					\
+	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+#else
+#define	DPCPU_DEFINE_STATIC(t, n)					\
+	static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+#endif
 
 #else
 /*
@@ -194,6 +201,14 @@ void	pcpu_init(struct pcpu *pcpu, int cpuid, size_t size);
  * constructors plain SYSINITs.
  */
 
+#if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
+    defined(__powerpc64__) || defined(__riscv))
+#define	DPCPU_DEFINE_STATIC(t, n)					\
+	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+#else
+#define	DPCPU_DEFINE_STATIC(t, n)					\
+	static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+#endif
 
 #endif /* VIMAGE_RUNTIME */
 

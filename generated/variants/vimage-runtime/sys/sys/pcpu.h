@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 9a8e85e8323f3772200a0e6e6a57fd73979f9112caed2bcabc8b9717cf7a5efb
+ * vnetgen-sha256: d8cce8ffbda76270c29ca7e0dd8200c9e1225282d170b23d128aab75caf7eb03
  */
 /*
  * Per-CPU data: struct pcpu, and dynamic per-CPU variables (DPCPU) kept in the
@@ -96,7 +96,7 @@ extern uintptr_t dpcpu_off[];
 #if defined(KLD_MODULE) && (defined(__aarch64__) || defined(__i386__) || \
     defined(__powerpc64__) || defined(__riscv))
 #define	DPCPU_DEFINE_STATIC(t, n)					\
-	struct _hack; t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
+	t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
 #else
 #define	DPCPU_DEFINE_STATIC(t, n)					\
 	static t DPCPU_NAME(n) __section(DPCPU_SETNAME) __used
