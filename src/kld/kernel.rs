@@ -199,6 +199,8 @@ pub struct LoadedFile {
     pub image: LowMap,
     /// Defined functions: name, address, size (for calls and faults).
     pub functions: Vec<(String, u64, u64)>,
+    /// Its STB_GLOBAL definitions, which files loaded later link against.
+    pub globals: HashMap<String, u64>,
     /// (set index, offset in its module space, size).
     pub set_allocations: Vec<(usize, u64, u64)>,
     /// `struct sysinit` addresses of `sysuninit_set`, in the order to run.
