@@ -230,3 +230,67 @@ fn vnet_support_compiles_in_run_time_modules_with_and_without_vimage() {
         }
     }
 }
+
+#[test]
+fn storage_localised_after_compilation_is_not_taken_for_pc_relative_static_storage() {
+    // kmod.mk localises every global of a module's `-r` output before the
+    // shared link (kmod_syms.awk): the code, compiled for a global, still
+    // reaches the variable through a GOT entry whose dynamic relocation the
+    // kernel linker moves to the copy.  A version script that makes every
+    // symbol but the set bounds local does the same here.
+    let toolchain = common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let generated = common::generate(&spec);
+    let out = tempfile::tempdir().expect("temporary directory");
+    let arch = spec.arch("i386").expect("i386");
+    let src = sources("same_name_static");
+    let sysroot = stub_sysroot();
+    let build = ModuleBuild {
+        spec: &spec,
+        target: Target {
+            variant: Variant::VimageRuntime,
+            kernel: KernelConfig::Vimage,
+            arch,
+            release: None,
+        },
+        name: "same_name_static",
+        sources: &src,
+        generated: generated.path(),
+        sysroot: &sysroot,
+        out_dir: out.path(),
+        extra_cflags: &[],
+    };
+    // The build writes the objects and the set padding script; the module
+    // is then linked again with every symbol but the set bounds local.
+    build.build(&toolchain).unwrap_or_else(|e| panic!("{e}"));
+    let plan = build.plan();
+    let script = out.path().join("local.map");
+    std::fs::write(
+        &script,
+        "{ global: __start_set_*; __stop_set_*; local: *; };\n",
+    )
+    .expect("write version script");
+    let st = std::process::Command::new(&toolchain.lld)
+        .args(&plan.link)
+        .arg(format!("--version-script={}", script.display()))
+        .status()
+        .expect("run ld.lld");
+    assert!(st.success(), "link");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["inspect", "--format", "json"])
+        .arg(&plan.ko)
+        .output()
+        .expect("run vnetgen inspect");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("vnet_entry_same_name_value") && !text.contains("is a local symbol in"),
+        "{text}"
+    );
+    // The symbol is local, as kmod.mk leaves it.
+    let data = std::fs::read(&plan.ko).expect("read");
+    let file = object::File::parse(&*data).expect("parse");
+    let local = file
+        .symbols()
+        .any(|s| s.name() == Ok("vnet_entry_same_name_value") && s.is_local());
+    assert!(local, "vnet_entry_same_name_value is not local");
+}
