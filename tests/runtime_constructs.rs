@@ -294,3 +294,42 @@ fn storage_localised_after_compilation_is_not_taken_for_pc_relative_static_stora
         .any(|s| s.name() == Ok("vnet_entry_same_name_value") && s.is_local());
     assert!(local, "vnet_entry_same_name_value is not local");
 }
+
+#[test]
+fn a_freebsd_module_linked_as_kmod_mk_links_aarch64_ones_is_inspected() {
+    // kmod.mk links aarch64 modules with `-m aarch64elf`, which leaves
+    // EI_OSABI 0: the module metadata set tells a FreeBSD module apart.
+    let spec = Spec::default_spec().expect("default spec");
+    let generated = common::generate(&spec);
+    let out = tempfile::tempdir().expect("temporary directory");
+    let arch = spec.arch("aarch64").expect("aarch64");
+    let dir = common::repo().join("tests/kld/kmods/vnet_owner");
+    let src = vec![dir.join("vnet_owner.c")];
+    let sysroot = stub_sysroot();
+    let ko = ModuleBuild {
+        spec: &spec,
+        target: Target {
+            variant: Variant::VimageRuntime,
+            kernel: KernelConfig::Vimage,
+            arch,
+            release: None,
+        },
+        name: "vnet_owner",
+        sources: &src,
+        generated: generated.path(),
+        sysroot: &sysroot,
+        out_dir: out.path(),
+        extra_cflags: &[],
+    }
+    .build(&common::toolchain())
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut data = std::fs::read(&ko).expect("read");
+    data[7] = 0;
+    let info = vnetgen::inspect::inspect_bytes("vnet_owner.ko", &data)
+        .unwrap_or_else(|e| panic!("EI_OSABI 0 module refused: {e}"));
+    assert!(info.freebsd, "{}", info.os);
+    // Without the metadata set it is another system's object, as before.
+    let other = common::repo().join("tests/elf/bad/other-os-linux-gcc.o");
+    let data = std::fs::read(&other).expect("read");
+    assert!(vnetgen::inspect::inspect_bytes("other.o", &data).is_err());
+}
