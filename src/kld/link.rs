@@ -158,12 +158,12 @@ pub fn link(kernel: &mut Kernel, object: &Object) -> Result<Linked, LoadError> {
     }
     let result = link_placed(kernel, object, &image, &placements, text_end);
     match result {
-        Ok((functions, globals, sysinits, sysuninits, sysctls)) => Ok(Linked {
+        Ok((functions, definitions, sysinits, sysuninits, sysctls)) => Ok(Linked {
             file: LoadedFile {
                 name,
                 image,
                 functions,
-                globals,
+                definitions,
                 set_allocations,
                 sysuninits,
             },
@@ -179,7 +179,7 @@ pub fn link(kernel: &mut Kernel, object: &Object) -> Result<Linked, LoadError> {
 
 type LinkParts = (
     Vec<(String, u64, u64)>,
-    HashMap<String, u64>,
+    HashMap<String, (u64, u8)>,
     Vec<u64>,
     Vec<u64>,
     Vec<u64>,
@@ -250,8 +250,10 @@ fn link_placed(
     }
 
     // Symbol values, resolved as link_elf_obj does: own sections, own set
-    // bounds, the kernel's exports, the files loaded before (only their
-    // STB_GLOBAL definitions: a weak one is not found), weak undefined as 0.
+    // bounds, the kernel's exports, the files loaded before, weak undefined
+    // as 0.  In another file the first definition of the name counts: any
+    // with leak_locals (the default), else only a global one (link_elf
+    // also takes a weak one).
     let section_range = |index: usize| -> Option<(u64, u64)> {
         let p = placements.get(&index)?;
         Some((p.addr, object.sections[index].size))
@@ -288,7 +290,16 @@ fn link_placed(
             if let Some(&v) = kernel.exports.get(&sym.name) {
                 return Ok(v);
             }
-            if let Some(&v) = kernel.files.iter().find_map(|f| f.globals.get(&sym.name)) {
+            let found = |&(addr, bind): &(u64, u8)| {
+                let takes =
+                    kernel.leak_locals || bind == STB_GLOBAL || (bind == STB_WEAK && shared);
+                takes.then_some(addr)
+            };
+            if let Some(v) = kernel
+                .files
+                .iter()
+                .find_map(|f| f.definitions.get(&sym.name).and_then(found))
+            {
                 return Ok(v);
             }
             if sym.bind == STB_WEAK {
@@ -356,18 +367,20 @@ fn link_placed(
         .protect(0, text_end, libc::PROT_READ | libc::PROT_EXEC)
         .map_err(|e| fail(format!("{name}: mprotect: {e}")))?;
 
-    // What later files may link against: link_elf_lookup_symbol finds a
-    // file's STB_GLOBAL definitions only.
-    let mut globals = HashMap::new();
+    // What later files may link against: link_elf_lookup_symbol finds the
+    // first definition of a name, and takes it or not by its binding.
+    let mut definitions = HashMap::new();
     for sym in &object.symbols {
-        if sym.bind == STB_GLOBAL && !sym.undefined() && !sym.name.is_empty() {
+        if !sym.undefined() && !sym.name.is_empty() && sym.stype != elf::STT_SECTION {
             let addr = if sym.shndx == elf::SHN_ABS {
                 Some(sym.value)
             } else {
                 section_range(usize::from(sym.shndx)).map(|(addr, _)| addr + sym.value)
             };
             if let Some(addr) = addr {
-                globals.insert(sym.name.clone(), addr);
+                definitions
+                    .entry(sym.name.clone())
+                    .or_insert((addr, sym.bind));
             }
         }
     }
@@ -425,7 +438,7 @@ fn link_placed(
     // own exchange sort, which is not stable.
     exchange_sort(&mut sysinits, |a, b| sysinit_key(a) > sysinit_key(b));
     exchange_sort(&mut sysuninits, |a, b| sysinit_key(a) < sysinit_key(b));
-    Ok((functions, globals, sysinits, sysuninits, sysctls))
+    Ok((functions, definitions, sysinits, sysuninits, sysctls))
 }
 
 /// Relocation types, by number.
