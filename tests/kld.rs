@@ -184,6 +184,23 @@ fn module_handlers_get_mod_load_at_load_and_mod_unload_before_the_sysuninits() {
 }
 
 #[test]
+fn two_modules_share_a_vnet_variable_on_both_kernels_of_both_releases() {
+    // vnet_owner defines the variable after its header's VNET_DECLARE;
+    // with debug.link_elf_obj_leak_locals=0 the kernel links vnet_user
+    // against global definitions only.
+    for name in ["shared_vnet.kld", "shared_vnet_global.kld"] {
+        for release in ["13.2", "15.1"] {
+            for kernel in ["vimage", "novimage"] {
+                let mut o = options(&[("kernel", kernel)]);
+                o.release = Some(release.to_string());
+                let t = kld::run_file(&scenario(name), &o).unwrap_or_else(|e| panic!("{e}"));
+                assert!(t.passed(), "{name} {release} {kernel}:\n{}", t.text);
+            }
+        }
+    }
+}
+
+#[test]
 fn copy_order_is_a_kernel_option_and_set_pcpu_is_always_copied_before_relocation() {
     passes(
         "copy_order.kld",

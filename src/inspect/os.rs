@@ -17,6 +17,13 @@
 //! every non-FreeBSD toolchain writes, so it is not taken as FreeBSD: such
 //! an object is reported as built for another system, named from a GNU ABI
 //! tag note when there is one.
+//!
+//! One exception: FreeBSD's own kmod.mk links aarch64 and riscv64 modules
+//! with the linker emulations `aarch64elf` and `elf64lriscv`, which write
+//! `EI_OSABI` 0.  An `ELFOSABI_NONE` object with no other system's note that
+//! holds `set_modmetadata_set`, the linker set of FreeBSD's module metadata
+//! (`DECLARE_MODULE`, `MODULE_VERSION`, `MODULE_DEPEND`), is taken as a
+//! FreeBSD kernel module.
 
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, SectionTable};
@@ -27,6 +34,9 @@ use super::InspectError;
 /// The name of FreeBSD's notes (`NT_FREEBSD_ABI_TAG` and the others).
 const FREEBSD_NOTE: &[u8] = b"FreeBSD";
 
+/// The linker set of FreeBSD's module metadata.
+const MODULE_METADATA_SET: &str = "set_modmetadata_set";
+
 /// What the notes of an object say about its system.
 #[derive(Debug, Default)]
 pub(super) struct NoteSigns {
@@ -34,6 +44,8 @@ pub(super) struct NoteSigns {
     pub freebsd: bool,
     /// Another system named by a note (GNU ABI tag, NetBSD, OpenBSD).
     pub other: Option<String>,
+    /// A `set_modmetadata_set` section: FreeBSD's module metadata.
+    pub module_metadata: bool,
 }
 
 /// Reads every `SHT_NOTE` section.
@@ -44,7 +56,10 @@ pub(super) fn note_signs<'data, Elf: FileHeader<Endian = Endianness>>(
     endian: Endianness,
     data: &'data [u8],
 ) -> Result<NoteSigns, InspectError> {
-    let mut signs = NoteSigns::default();
+    let mut signs = NoteSigns {
+        module_metadata: names.iter().any(|n| n == MODULE_METADATA_SET),
+        ..NoteSigns::default()
+    };
     for (index, section) in sections.enumerate() {
         let fail = |what: String| InspectError::Section {
             object: object.to_string(),
@@ -100,6 +115,13 @@ pub(super) fn verdict(os_abi: u8, signs: &NoteSigns) -> (bool, String) {
     }
     if signs.freebsd {
         return (true, "FreeBSD (ABI note)".to_string());
+    }
+    if abi == elf::ELFOSABI_NONE && signs.other.is_none() && signs.module_metadata {
+        return (
+            true,
+            "FreeBSD (module metadata; EI_OSABI 0, as kmod.mk's aarch64 and riscv64 links leave it)"
+                .to_string(),
+        );
     }
     let named = match abi {
         elf::ELFOSABI_NONE => None,

@@ -159,6 +159,11 @@ pub struct Kernel {
     pub destructors: Vec<u64>,
     pub console: String,
     pub files: Vec<LoadedFile>,
+    /// The tunable `debug.link_elf_obj_leak_locals` (`link_elf_leak_locals`
+    /// on i386), 1 by default: another file's local and weak definitions
+    /// take part in linking a module; with 0, only its global ones (on
+    /// i386, its global and weak ones).
+    pub leak_locals: bool,
     pub registered: Vec<RegisteredModule>,
     /// The file whose SYSINITs are running.
     pub loading: Option<String>,
@@ -199,6 +204,9 @@ pub struct LoadedFile {
     pub image: LowMap,
     /// Defined functions: name, address, size (for calls and faults).
     pub functions: Vec<(String, u64, u64)>,
+    /// Its named definitions (address, binding), the first of each name,
+    /// which files loaded later link against.
+    pub definitions: HashMap<String, (u64, u8)>,
     /// (set index, offset in its module space, size).
     pub set_allocations: Vec<(usize, u64, u64)>,
     /// `struct sysinit` addresses of `sysuninit_set`, in the order to run.
@@ -427,6 +435,7 @@ impl Kernel {
             destructors: Vec::new(),
             console: String::new(),
             files: Vec::new(),
+            leak_locals: true,
             registered: Vec::new(),
             loading: None,
             module_attempts: 0,

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::elf::{self, Object, Rela, STB_LOCAL, STB_WEAK, STT_FUNC};
+use super::elf::{self, Object, Rela, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC};
 use super::kernel::{Kernel, LoadedFile, Loader, VnetCopy};
 use super::layout::ENOSPC;
 use super::memory::{self, LowMap, PAGE};
@@ -158,11 +158,12 @@ pub fn link(kernel: &mut Kernel, object: &Object) -> Result<Linked, LoadError> {
     }
     let result = link_placed(kernel, object, &image, &placements, text_end);
     match result {
-        Ok((functions, sysinits, sysuninits, sysctls)) => Ok(Linked {
+        Ok((functions, definitions, sysinits, sysuninits, sysctls)) => Ok(Linked {
             file: LoadedFile {
                 name,
                 image,
                 functions,
+                definitions,
                 set_allocations,
                 sysuninits,
             },
@@ -176,7 +177,13 @@ pub fn link(kernel: &mut Kernel, object: &Object) -> Result<Linked, LoadError> {
     }
 }
 
-type LinkParts = (Vec<(String, u64, u64)>, Vec<u64>, Vec<u64>, Vec<u64>);
+type LinkParts = (
+    Vec<(String, u64, u64)>,
+    HashMap<String, (u64, u8)>,
+    Vec<u64>,
+    Vec<u64>,
+    Vec<u64>,
+);
 
 fn copy_bytes(src: &[u8], to: u64, size: u64) {
     // SAFETY: `to` is a placement of `size` bytes, in the image or in the
@@ -243,7 +250,10 @@ fn link_placed(
     }
 
     // Symbol values, resolved as link_elf_obj does: own sections, own set
-    // bounds, the kernel's exports, weak undefined as 0.
+    // bounds, the kernel's exports, the files loaded before, weak undefined
+    // as 0.  In another file the first definition of the name counts: any
+    // with leak_locals (the default), else only a global one (link_elf
+    // also takes a weak one).
     let section_range = |index: usize| -> Option<(u64, u64)> {
         let p = placements.get(&index)?;
         Some((p.addr, object.sections[index].size))
@@ -278,6 +288,18 @@ fn link_placed(
                 return Ok(v);
             }
             if let Some(&v) = kernel.exports.get(&sym.name) {
+                return Ok(v);
+            }
+            let found = |&(addr, bind): &(u64, u8)| {
+                let takes =
+                    kernel.leak_locals || bind == STB_GLOBAL || (bind == STB_WEAK && shared);
+                takes.then_some(addr)
+            };
+            if let Some(v) = kernel
+                .files
+                .iter()
+                .find_map(|f| f.definitions.get(&sym.name).and_then(found))
+            {
                 return Ok(v);
             }
             if sym.bind == STB_WEAK {
@@ -345,6 +367,23 @@ fn link_placed(
         .protect(0, text_end, libc::PROT_READ | libc::PROT_EXEC)
         .map_err(|e| fail(format!("{name}: mprotect: {e}")))?;
 
+    // What later files may link against: link_elf_lookup_symbol finds the
+    // first definition of a name, and takes it or not by its binding.
+    let mut definitions = HashMap::new();
+    for sym in &object.symbols {
+        if !sym.undefined() && !sym.name.is_empty() && sym.stype != elf::STT_SECTION {
+            let addr = if sym.shndx == elf::SHN_ABS {
+                Some(sym.value)
+            } else {
+                section_range(usize::from(sym.shndx)).map(|(addr, _)| addr + sym.value)
+            };
+            if let Some(addr) = addr {
+                definitions
+                    .entry(sym.name.clone())
+                    .or_insert((addr, sym.bind));
+            }
+        }
+    }
     let mut functions = Vec::new();
     for sym in &object.symbols {
         if sym.stype == STT_FUNC && !sym.undefined() && sym.shndx != elf::SHN_ABS {
@@ -399,7 +438,7 @@ fn link_placed(
     // own exchange sort, which is not stable.
     exchange_sort(&mut sysinits, |a, b| sysinit_key(a) > sysinit_key(b));
     exchange_sort(&mut sysuninits, |a, b| sysinit_key(a) < sysinit_key(b));
-    Ok((functions, sysinits, sysuninits, sysctls))
+    Ok((functions, definitions, sysinits, sysuninits, sysctls))
 }
 
 /// Relocation types, by number.

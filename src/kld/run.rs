@@ -299,11 +299,20 @@ impl Runner<'_> {
                 self.boot()?;
                 let vnet = self.vnet_arg(*vnet)?;
                 let cpu = cpu.unwrap_or(0);
-                if let Some(v) = set {
-                    sysctl_request(name, vnet, cpu, Some(*v))?;
-                }
-                let (kind, bytes) = sysctl_request(name, vnet, cpu, None)?;
-                let (value, shown) = sysctl_value(kind, &bytes);
+                let (value, shown) = if name == LEAK_LOCALS {
+                    // The kernel linker's own tunable, a bool.
+                    if let Some(v) = set {
+                        with(|k| k.leak_locals = *v != 0);
+                    }
+                    let on = i64::from(with(|k| k.leak_locals));
+                    (Some(on), on.to_string())
+                } else {
+                    if let Some(v) = set {
+                        sysctl_request(name, vnet, cpu, Some(*v))?;
+                    }
+                    let (kind, bytes) = sysctl_request(name, vnet, cpu, None)?;
+                    sysctl_value(kind, &bytes)
+                };
                 self.last_value = value;
                 let text = match set {
                     Some(v) => format!("{name}: {v} written, reads {shown}"),
@@ -349,6 +358,9 @@ impl Runner<'_> {
 /// One request to the handler of sysctl `name`, in `vnet` on `cpu`, as
 /// `sysctl_root` makes it: with a new value to write (an integer of the
 /// OID's type's width), or a read.  The OID's kind and the bytes it gave.
+/// Whether another file's local and weak definitions link a module.
+const LEAK_LOCALS: &str = "debug.link_elf_obj_leak_locals";
+
 fn sysctl_request(
     name: &str,
     vnet: u64,

@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 77fb1f70ec99dd5a4e370cd5e0b9c3f6166ec7e3038c18eb334116473281ef4d
+ * vnetgen-sha256: ca4aa7c071cf5543807a391ec3f6137857dba06ea6c88531fa7492b631e433d4
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -166,15 +166,13 @@ __asm__(".weak __stop_set_vnet");
  * In the run-time variant both names are weak: a kernel variable is
  * vnet_entry_n in a VIMAGE kernel and plain n in the others.
  */
-#define	VNET_DECLARE(t, n)						\
-	extern t VNET_NAME(n) __weak_symbol; extern t n __weak_symbol
+#define	VNET_DECLARE(t, n)	extern t VNET_NAME(n) _VNET_WEAK_REF
 
 /*
  * struct _hack makes `static VNET_DEFINE()` a compile error: use VNET_DEFINE_STATIC.
  */
 #define	VNET_DEFINE(t, n)						\
-	struct _hack; extern t n __weak_symbol;				\
-	t VNET_NAME(n) __section(VNET_SETNAME) __used
+	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
 
 /*
  * Modules that are shared objects reach local data PC-relative, with no
@@ -185,14 +183,19 @@ __asm__(".weak __stop_set_vnet");
     __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
     defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
-	struct _hack; extern t n __weak_symbol;				\
 	t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else
 #define	VNET_DEFINE_STATIC(t, n)					\
-	extern t n __weak_symbol;					\
 	static t VNET_NAME(n) __section(VNET_SETNAME) __used
 #endif
 #define	VNET_NAME(n)	vnet_entry_ ## n
+
+/*
+ * A reference to a variable that a kernel may lack: weak while undefined, but
+ * a definition in the same unit stays global (clang's weak_import), so that a
+ * VNET_DECLARE does not weaken the module's own VNET_DEFINE.
+ */
+#define	_VNET_WEAK_REF	__attribute__((__weak_import__))
 #define	VNET(n)		(*VNET_PTR(n))
 
 /*
@@ -214,11 +217,23 @@ __asm__(".weak __stop_set_vnet");
 #define	_VNET(b, n)		(*_VNET_PTR(b, n))
 
 /*
+ * The plain n of a kernel without VIMAGE, by its symbol name: the unit needs
+ * no declaration of n, so a module's own static of that name does not clash.
+ */
+#define	_VNET_KERNEL_PTR(n)						\
+	__extension__ ({						\
+		extern __typeof(VNET_NAME(n)) _vnet_plain_ ## n		\
+		    __asm__(#n) _VNET_WEAK_REF;				\
+		&_vnet_plain_ ## n;					\
+	})
+
+/*
  * Without VIMAGE a module's own variable is its vnet_entry_n, a kernel
  * variable the kernel's plain n.  The test folds away where the translation
  * unit defines the variable.
  */
-#define	_VNET_PLAIN_PTR(n)	(&VNET_NAME(n) != NULL ? &VNET_NAME(n) : &(n))
+#define	_VNET_PLAIN_PTR(n)						\
+	(&VNET_NAME(n) != NULL ? &VNET_NAME(n) : _VNET_KERNEL_PTR(n))
 #define	_VNET_PTR(b, n)							\
 	((__typeof(VNET_NAME(n)) *)((b) + (uintptr_t)&VNET_NAME(n)))
 #define	CRED_TO_VNET(cr)						\

@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: e1f115e640ac2da4e6405c00413d6427f2c2349fa7db080b5d4b7453a4d57432
+ * vnetgen-sha256: 8d4e2fca3743a184c71ccc95b23868472d32f9af2174839b033967921f0e8a2e
  */
 /*
  * Support for modules built with VIMAGE_RUNTIME.  With detect = "probe" it is
@@ -24,6 +24,8 @@
 /*
  * Declared here, weakly, in every configuration: a kernel without VIMAGE has
  * none of them, and the code that calls them runs only when VNET_ACTIVE().
+ * The iterator's type is spelt out: <sys/eventhandler.h> declares
+ * vimage_iterator_func_t only under VIMAGE.
  */
 void	vnet_register_sysinit(void *arg) __weak_symbol;
 void	vnet_register_sysuninit(void *arg) __weak_symbol;
@@ -32,7 +34,7 @@ void	vnet_deregister_sysuninit(void *arg) __weak_symbol;
 void	vnet_global_eventhandler_iterator_func(void *, ...) __weak_symbol;
 eventhandler_tag vimage_eventhandler_register(struct eventhandler_list *list,
 	    const char *name, void *func, void *arg, int priority,
-	    vimage_iterator_func_t iter) __weak_symbol;
+	    void (*iter)(void *, ...)) __weak_symbol;
 
 /*
  * The shims' prototypes, whichever variant the header selected.

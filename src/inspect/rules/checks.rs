@@ -222,10 +222,29 @@ fn static_in_set(ctx: &Context<'_>) -> Vec<Hit> {
     if !ctx.arch.global_set_storage || ctx.object.kind != ObjectKind::Shared {
         return Vec::new();
     }
+    // A symbol made local after compilation (kmod.mk localises every global
+    // of the `-r` output) was compiled as a global: its code goes through a
+    // GOT entry or an absolute word, whose dynamic relocation names its
+    // address, and the kernel linker moves that to the copy (link_elf.c's
+    // elf_relocaddr).  Only a symbol that nothing relocates is reached
+    // PC-relative.
+    let relocated = |value: u64, size: u64| {
+        ctx.object.relocations.iter().any(|r| {
+            r.dynamic
+                && r.symbol.is_none()
+                && r.addend_known
+                && u64::try_from(r.addend)
+                    .is_ok_and(|a| a >= value && a < value.saturating_add(size.max(1)))
+        })
+    };
     let mut hits = Vec::new();
     for f in &ctx.spec.families {
         for s in ctx.object.symbols_in(&f.section) {
-            if s.binding == Binding::Local && s.kind == SymbolKind::Data && !s.dynamic {
+            if s.binding == Binding::Local
+                && s.kind == SymbolKind::Data
+                && !s.dynamic
+                && !relocated(s.value, s.size)
+            {
                 hits.push(Hit {
                     section: Some(f.section.clone()),
                     symbol: Some(s.name.clone()),

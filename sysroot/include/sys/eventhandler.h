@@ -122,11 +122,17 @@ void	eventhandler_deregister_nowait(struct eventhandler_list *list,
 struct eventhandler_list *eventhandler_find_list(const char *name);
 void	eventhandler_prune_list(struct eventhandler_list *list);
 
-/* VIMAGE: register once, be called in every vnet through the iterator. */
+/*
+ * VIMAGE: register once, be called in every vnet through the iterator.
+ * Declared only under VIMAGE, as in FreeBSD: code built without it (the
+ * run-time support file, say) must not rely on the typedef.
+ */
+#ifdef VIMAGE
 typedef void (*vimage_iterator_func_t)(void *, ...);
 eventhandler_tag vimage_eventhandler_register(struct eventhandler_list *list,
 	    const char *name, void *func, void *arg, int priority,
 	    vimage_iterator_func_t);
+#endif
 
 /* Generic events declared here, as in FreeBSD. */
 typedef void (*shutdown_fn)(void *, int);

@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 8b897b353756c48f5f7b687a89ccf48cdc62d7b684c8900a38ae461bd8a0f231
+ * vnetgen-sha256: e0ee99c4de22fe95db509e06bf8cff1f8a23977983def78601fbc0829fb67f10
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -119,15 +119,13 @@ __asm__(".weak __stop_set_vnet");
  * In the run-time variant both names are weak: a kernel variable is
  * vnet_entry_n in a VIMAGE kernel and plain n in the others.
  */
-#define	VNET_DECLARE(t, n)						\
-	extern t VNET_NAME(n) __weak_symbol; extern t n __weak_symbol
+#define	VNET_DECLARE(t, n)	extern t VNET_NAME(n) _VNET_WEAK_REF
 
 /*
  * struct _hack makes `static VNET_DEFINE()` a compile error: use VNET_DEFINE_STATIC.
  */
 #define	VNET_DEFINE(t, n)						\
-	struct _hack; extern t n __weak_symbol;				\
-	t VNET_NAME(n) __section(VNET_SETNAME) __used
+	struct _hack; t VNET_NAME(n) __section(VNET_SETNAME) __used
 
 /*
  * Modules that are shared objects reach local data PC-relative, with no
@@ -138,14 +136,19 @@ __asm__(".weak __stop_set_vnet");
     __FreeBSD_version >= 1501000)) || defined(__powerpc64__) || \
     defined(__riscv))
 #define	VNET_DEFINE_STATIC(t, n)					\
-	struct _hack; extern t n __weak_symbol;				\
 	t VNET_NAME(n) __section(VNET_SETNAME) __used
 #else
 #define	VNET_DEFINE_STATIC(t, n)					\
-	extern t n __weak_symbol;					\
 	static t VNET_NAME(n) __section(VNET_SETNAME) __used
 #endif
 #define	VNET_NAME(n)	vnet_entry_ ## n
+
+/*
+ * A reference to a variable that a kernel may lack: weak while undefined, but
+ * a definition in the same unit stays global (clang's weak_import), so that a
+ * VNET_DECLARE does not weaken the module's own VNET_DEFINE.
+ */
+#define	_VNET_WEAK_REF	__attribute__((__weak_import__))
 #define	VNET(n)		(*VNET_PTR(n))
 
 /*
@@ -167,11 +170,23 @@ __asm__(".weak __stop_set_vnet");
 #define	_VNET(b, n)		(*_VNET_PTR(b, n))
 
 /*
+ * The plain n of a kernel without VIMAGE, by its symbol name: the unit needs
+ * no declaration of n, so a module's own static of that name does not clash.
+ */
+#define	_VNET_KERNEL_PTR(n)						\
+	__extension__ ({						\
+		extern __typeof(VNET_NAME(n)) _vnet_plain_ ## n		\
+		    __asm__(#n) _VNET_WEAK_REF;				\
+		&_vnet_plain_ ## n;					\
+	})
+
+/*
  * Without VIMAGE a module's own variable is its vnet_entry_n, a kernel
  * variable the kernel's plain n.  The test folds away where the translation
  * unit defines the variable.
  */
-#define	_VNET_PLAIN_PTR(n)	(&VNET_NAME(n) != NULL ? &VNET_NAME(n) : &(n))
+#define	_VNET_PLAIN_PTR(n)						\
+	(&VNET_NAME(n) != NULL ? &VNET_NAME(n) : _VNET_KERNEL_PTR(n))
 #define	_VNET_PTR(b, n)							\
 	((__typeof(VNET_NAME(n)) *)((b) + (uintptr_t)&VNET_NAME(n)))
 #define	CRED_TO_VNET(cr)						\
