@@ -6,13 +6,62 @@ use std::path::{Path, PathBuf};
 use crate::spec::variant::{KernelConfig, Variant};
 use crate::spec::{Arch, Release, Spec};
 
-/// The stub sysroot of this project: `$VNETGEN_SYSROOT`, or the one in the
-/// source tree vnetgen was built from.
+include!(concat!(env!("OUT_DIR"), "/stub_sysroot_files.rs"));
+
+/// The stub sysroot of this project: `$VNETGEN_SYSROOT`; or the one in the
+/// source tree vnetgen was built from, while it is there and the same as
+/// the copy built into vnetgen; or that copy, written out once under the
+/// temporary directory (named by its hash, made whole under another name
+/// and renamed into place).  If it cannot be written, the source tree's
+/// path is returned and clang names the header it does not find.
 pub fn stub_sysroot() -> PathBuf {
-    match std::env::var_os("VNETGEN_SYSROOT") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("sysroot/include"),
+    if let Some(p) = std::env::var_os("VNETGEN_SYSROOT") {
+        return PathBuf::from(p);
     }
+    stub_sysroot_beside(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sysroot/include"))
+}
+
+/// The stub sysroot, given where the source tree's copy would be.
+fn stub_sysroot_beside(source: &Path) -> PathBuf {
+    let same = STUB_SYSROOT_FILES
+        .iter()
+        .all(|(rel, text)| std::fs::read_to_string(source.join(rel)).is_ok_and(|t| t == *text));
+    if same {
+        return source.to_path_buf();
+    }
+    written_stub_sysroot().unwrap_or_else(|| source.to_path_buf())
+}
+
+fn written_stub_sysroot() -> Option<PathBuf> {
+    let mut all = Vec::new();
+    for (rel, text) in STUB_SYSROOT_FILES {
+        all.extend_from_slice(rel.as_bytes());
+        all.push(0);
+        all.extend_from_slice(text.as_bytes());
+        all.push(0);
+    }
+    let hash = crate::gen::stamp::hex_sha256(&all);
+    let root = std::env::temp_dir().join("vnetgen-sysroot");
+    let dir = root.join(&hash[..16]);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    std::fs::create_dir_all(&root).ok()?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".sysroot-")
+        .tempdir_in(&root)
+        .ok()?;
+    for (rel, text) in STUB_SYSROOT_FILES {
+        let path = tmp.path().join(rel);
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        std::fs::write(&path, text).ok()?;
+    }
+    let tmp = tmp.keep();
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another process wrote it first: the same files, by their hash.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    dir.is_dir().then_some(dir)
 }
 
 /// What to compile for.
@@ -109,12 +158,10 @@ fn machine_links(sys: &Path, arch: &Arch) -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
+    std::fs::create_dir_all(&root).ok()?;
     let tmp = tempfile::Builder::new()
         .prefix(".links-")
-        .tempdir_in({
-            std::fs::create_dir_all(&root).ok()?;
-            &root
-        })
+        .tempdir_in(&root)
         .ok()?;
     for (name, target) in &links {
         std::os::unix::fs::symlink(target, tmp.path().join(name)).ok()?;
@@ -134,5 +181,62 @@ pub fn shell_quote(arg: &str) -> String {
         arg.to_string()
     } else {
         format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vnetgen_away_from_its_tree_writes_out_its_own_stub_sysroot() {
+        let gone = Path::new("/nonexistent/vnetgen/sysroot/include");
+        let dir = stub_sysroot_beside(gone);
+        assert_ne!(dir, gone);
+        assert!(STUB_SYSROOT_FILES
+            .iter()
+            .any(|(rel, _)| *rel == "machine/pcpu_aux.h"));
+        for (rel, text) in STUB_SYSROOT_FILES {
+            let got = std::fs::read_to_string(dir.join(rel)).unwrap_or_default();
+            assert_eq!(&got, text, "{rel} in {}", dir.display());
+        }
+        // A second call finds the same directory.
+        assert_eq!(stub_sysroot_beside(gone), dir);
+    }
+
+    #[test]
+    fn the_source_tree_stub_sysroot_is_used_while_it_is_the_same() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("sysroot/include");
+        assert_eq!(stub_sysroot_beside(&here), here);
+    }
+
+    #[test]
+    fn a_freebsd_sys_tree_is_searched_as_kmod_mk_does() {
+        let spec = crate::spec::Spec::default_spec().unwrap_or_else(|e| panic!("{e}"));
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let sys = tmp.path().join("sys");
+        for dir in [
+            "conf",
+            "sys",
+            "arm64/include",
+            "amd64/include",
+            "x86/include",
+        ] {
+            std::fs::create_dir_all(sys.join(dir)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        for file in ["conf/kmod.mk", "sys/param.h"] {
+            std::fs::write(sys.join(file), "").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let arch = |name: &str| spec.arch(name).unwrap_or_else(|| panic!("no {name}"));
+        let dirs = include_dirs(&sys, arch("aarch64"));
+        assert_eq!(dirs[1..], [sys.clone(), sys.join("contrib/ck/include")]);
+        let machine = std::fs::read_link(dirs[0].join("machine")).unwrap_or_default();
+        assert_eq!(machine, sys.join("arm64/include"));
+        let dirs = include_dirs(&sys, arch("amd64"));
+        let x86 = std::fs::read_link(dirs[0].join("x86")).unwrap_or_default();
+        assert_eq!(x86, sys.join("x86/include"));
+        // The stub sysroot is one include root.
+        let stub = Path::new(env!("CARGO_MANIFEST_DIR")).join("sysroot/include");
+        assert_eq!(include_dirs(&stub, arch("amd64")), vec![stub]);
     }
 }
