@@ -392,7 +392,7 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     let first = qualify(&args);
     let text = stdout(&first);
     assert!(
-        text.starts_with("7 builds (7 built, 0 from the cache): 7 compiled, 0 failed; kld-tied: 2 identical, 0 differ"),
+        text.starts_with("9 builds (9 built, 0 from the cache): 9 compiled, 0 failed; kld-tied: 4 identical, 0 differ"),
         "{text}\n{}",
         String::from_utf8_lossy(&first.stderr)
     );
@@ -402,7 +402,7 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     )
     .expect("parse report.json");
     let rows = report["rows"].as_array().expect("rows");
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 9);
     let runtime = rows
         .iter()
         .find(|r| r["build"] == "vimage-runtime")
@@ -438,7 +438,7 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     let second = qualify(&args);
     let text = stdout(&second);
     assert!(
-        text.starts_with("7 builds (0 built, 7 from the cache)"),
+        text.starts_with("9 builds (0 built, 9 from the cache)"),
         "{text}"
     );
     assert!(
@@ -471,7 +471,7 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     let fourth = qualify(&args);
     let text = stdout(&fourth);
     assert!(
-        text.starts_with("7 builds (7 built, 0 from the cache)"),
+        text.starts_with("9 builds (9 built, 0 from the cache)"),
         "{text}"
     );
     assert!(
@@ -499,7 +499,7 @@ fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
     let text = stdout(&out);
     assert!(
         text.starts_with(
-            "7 builds (7 built, 0 from the cache): 7 compiled, 0 failed; kld-tied: 2 identical"
+            "9 builds (9 built, 0 from the cache): 9 compiled, 0 failed; kld-tied: 4 identical"
         ),
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)

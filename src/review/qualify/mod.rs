@@ -151,18 +151,24 @@ pub enum BuildKind {
     /// `MODULE_TIED=yes` with Makefile.inc, VNETGEN_VARIANT=kld-tied.
     KldTiedVimage,
     KldTiedNovimage,
+    /// Untied with Makefile.inc, VNETGEN_VARIANT=kld-tied: the same headers
+    /// in the stock untied build.
+    KldUntiedVimage,
+    KldUntiedNovimage,
     /// Untied with Makefile.inc, VNETGEN_VARIANT=vimage-runtime.
     VimageRuntime,
 }
 
 impl BuildKind {
-    pub const ALL: [BuildKind; 7] = [
+    pub const ALL: [BuildKind; 9] = [
         BuildKind::StockVimage,
         BuildKind::StockNovimage,
         BuildKind::StockTiedVimage,
         BuildKind::StockTiedNovimage,
         BuildKind::KldTiedVimage,
         BuildKind::KldTiedNovimage,
+        BuildKind::KldUntiedVimage,
+        BuildKind::KldUntiedNovimage,
         BuildKind::VimageRuntime,
     ];
 
@@ -174,6 +180,8 @@ impl BuildKind {
             BuildKind::StockTiedNovimage => "stock-tied-novimage",
             BuildKind::KldTiedVimage => "kld-tied-vimage",
             BuildKind::KldTiedNovimage => "kld-tied-novimage",
+            BuildKind::KldUntiedVimage => "kld-untied-vimage",
+            BuildKind::KldUntiedNovimage => "kld-untied-novimage",
             BuildKind::VimageRuntime => "vimage-runtime",
         }
     }
@@ -182,7 +190,10 @@ impl BuildKind {
     pub fn vimage(self) -> bool {
         !matches!(
             self,
-            BuildKind::StockNovimage | BuildKind::StockTiedNovimage | BuildKind::KldTiedNovimage
+            BuildKind::StockNovimage
+                | BuildKind::StockTiedNovimage
+                | BuildKind::KldTiedNovimage
+                | BuildKind::KldUntiedNovimage
         )
     }
 
@@ -200,7 +211,10 @@ impl BuildKind {
     /// vnetgen's `VNETGEN_VARIANT`, for the builds through Makefile.inc.
     pub fn variant(self) -> Option<&'static str> {
         match self {
-            BuildKind::KldTiedVimage | BuildKind::KldTiedNovimage => Some("kld-tied"),
+            BuildKind::KldTiedVimage
+            | BuildKind::KldTiedNovimage
+            | BuildKind::KldUntiedVimage
+            | BuildKind::KldUntiedNovimage => Some("kld-tied"),
             BuildKind::VimageRuntime => Some("vimage-runtime"),
             _ => None,
         }
@@ -211,6 +225,8 @@ impl BuildKind {
         match self {
             BuildKind::KldTiedVimage => Some(BuildKind::StockTiedVimage),
             BuildKind::KldTiedNovimage => Some(BuildKind::StockTiedNovimage),
+            BuildKind::KldUntiedVimage => Some(BuildKind::StockVimage),
+            BuildKind::KldUntiedNovimage => Some(BuildKind::StockNovimage),
             _ => None,
         }
     }
