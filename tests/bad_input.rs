@@ -4,6 +4,8 @@
 //! and its documented exit code (snapshots in `tests/snapshots/bad_input/`),
 //! and nothing is lost or half-written.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,17 +20,6 @@ fn vnetgen(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run vnetgen")
-}
-
-/// Exit code and standard error, with `dir` shown as `<tmp>`.
-fn report(out: &Output, dir: &Path) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "<tmp>");
-    format!(
-        "exit {}\n{stderr}",
-        out.status
-            .code()
-            .map_or("signal".to_string(), |c| c.to_string())
-    )
 }
 
 fn snapshot(name: &str, text: &str) {
@@ -64,7 +55,7 @@ fn an_unwritable_output_directory_exits_1_naming_the_path_and_writes_nothing() {
     std::fs::write(&blocker, "a file where a directory should be\n").expect("write");
     let out_dir = blocker.join("generated");
     let out = vnetgen(&["generate", "--out", &out_dir.display().to_string()]);
-    let shown = report(&out, tmp.path());
+    let shown = common::exit_and_stderr(&out, tmp.path());
     snapshot("unwritable-output-directory", &shown);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(shown.contains("<tmp>/not-a-directory/generated"), "{shown}");
@@ -84,7 +75,7 @@ fn an_output_directory_that_is_a_file_exits_1() {
     let out_dir = tmp.path().join("generated");
     std::fs::write(&out_dir, "not a directory\n").expect("write");
     let out = vnetgen(&["generate", "--out", &out_dir.display().to_string()]);
-    let shown = report(&out, tmp.path());
+    let shown = common::exit_and_stderr(&out, tmp.path());
     snapshot("output-directory-is-a-file", &shown);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert_eq!(std::fs::read(&out_dir).expect("read"), b"not a directory\n");
@@ -105,13 +96,13 @@ fn a_hand_edited_output_is_left_untouched_and_reported_with_exit_5_and_4() {
     let before = tree(&dir);
 
     let out = vnetgen(&["generate", "--out", &dir_arg]);
-    let shown = report(&out, tmp.path());
+    let shown = common::exit_and_stderr(&out, tmp.path());
     snapshot("hand-edited-generate", &shown);
     assert_eq!(out.status.code(), Some(5), "{shown}");
     assert_eq!(tree(&dir), before, "generate touched the tree");
 
     let out = vnetgen(&["check", "--out", &dir_arg]);
-    let shown = report(&out, tmp.path());
+    let shown = common::exit_and_stderr(&out, tmp.path());
     snapshot("hand-edited-check", &shown);
     assert_eq!(out.status.code(), Some(4), "{shown}");
     assert_eq!(tree(&dir), before, "check touched the tree");
@@ -227,7 +218,7 @@ fn abi_without_clang_exits_1_with_the_install_command() {
         ])
         .output()
         .expect("run vnetgen");
-    let shown = report(&out, tmp.path());
+    let shown = common::exit_and_stderr(&out, tmp.path());
     snapshot("abi-without-clang", &shown);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(

@@ -318,26 +318,17 @@ fn check_dpcpu_storage(cell: &str, global_storage: bool, ko: &Ko) {
 
 #[test]
 fn vnet_support_compiles_in_kernels_with_and_without_vimage() {
-    let toolchain = common::toolchain();
     let text = vnetgen::spec::DEFAULT_SPEC.replace("detect = \"probe\"", "detect = \"kernel\"");
     let spec = Spec::parse("kernel-detect.toml", &text).expect("spec with detect = kernel");
     let generated = common::generate(&spec);
     let support = std::fs::read_to_string(generated.path().join("sys/net/vnet_support.c"))
         .expect("support file");
     assert!(support.contains("const int vimage_configured = 1;"));
-    for arch in &spec.archs {
-        for defines in [vec!["_KERNEL", "VIMAGE"], vec!["_KERNEL"]] {
-            let (ok, diag) = common::compile_text(
-                &toolchain,
-                &spec,
-                generated.path(),
-                &arch.name,
-                &defines,
-                &support,
-            );
-            assert!(ok, "{} {defines:?}:\n{diag}", arch.name);
-        }
-    }
+    common::compile_support_everywhere(
+        &spec,
+        generated.path(),
+        &[vec!["_KERNEL", "VIMAGE"], vec!["_KERNEL"]],
+    );
 }
 
 #[test]

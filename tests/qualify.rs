@@ -7,6 +7,8 @@
 //! the cache, a changed source rebuilt, recorded fingerprints matched.
 //! A missing tool fails a test; none skips.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,17 +34,6 @@ fn qualify(args: &[&str]) -> Output {
         .env_remove("MAKELEVEL")
         .output()
         .expect("run vnetgen")
-}
-
-/// Exit code and standard error, with `dir` shown as `<tmp>`.
-fn shown(out: &Output, dir: &Path) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "<tmp>");
-    format!(
-        "exit {}\n{stderr}",
-        out.status
-            .code()
-            .map_or("signal".to_string(), |c| c.to_string())
-    )
 }
 
 fn snapshot(name: &str, text: &str) {
@@ -130,7 +121,7 @@ fn run_bad(name: &str, tree_version: Option<u32>, extra: &[&str]) {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = qualify(&args);
-    snapshot(name, &shown(&out, tmp.path()));
+    snapshot(name, &common::exit_and_stderr(&out, tmp.path()));
     assert!(
         !tmp.path().join("out").exists() && !tmp.path().join("facts").exists(),
         "bad input wrote something"
@@ -183,7 +174,7 @@ fn a_missing_tool_exits_1_naming_its_package() {
         .env("PATH", tmp.path().join("empty"))
         .output()
         .expect("run vnetgen");
-    snapshot("missing_tool", &shown(&out, tmp.path()));
+    snapshot("missing_tool", &common::exit_and_stderr(&out, tmp.path()));
 }
 
 fn row(module: &str, arch: &str, build: BuildKind, compiles: bool, check: Check) -> Row {

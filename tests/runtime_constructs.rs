@@ -208,27 +208,16 @@ fn vnet_support_compiles_in_run_time_modules_with_and_without_vimage() {
     // An untied module's opt_global.h may define VIMAGE or not; the stub
     // <sys/eventhandler.h>, as FreeBSD's, declares vimage_iterator_func_t
     // only under VIMAGE.
-    let toolchain = common::toolchain();
     let spec = Spec::default_spec().expect("default spec");
     let generated = common::generate(&spec);
-    let support = std::fs::read_to_string(generated.path().join("sys/net/vnet_support.c"))
-        .expect("support file");
-    for arch in &spec.archs {
-        for defines in [
+    common::compile_support_everywhere(
+        &spec,
+        generated.path(),
+        &[
             vec!["_KERNEL", "KLD_MODULE", "VIMAGE_RUNTIME"],
             vec!["_KERNEL", "KLD_MODULE", "VIMAGE_RUNTIME", "VIMAGE"],
-        ] {
-            let (ok, diag) = common::compile_text(
-                &toolchain,
-                &spec,
-                generated.path(),
-                &arch.name,
-                &defines,
-                &support,
-            );
-            assert!(ok, "{} {defines:?}:\n{diag}", arch.name);
-        }
-    }
+        ],
+    );
 }
 
 #[test]

@@ -133,3 +133,29 @@ pub fn compile_text(
     diag.push_str(&String::from_utf8_lossy(&out.stdout));
     (out.status.success() && diag.is_empty(), diag)
 }
+
+/// Exit code and standard error of a command, with `dir` shown as `<tmp>`,
+/// for snapshots of bad-input messages.
+pub fn exit_and_stderr(out: &std::process::Output, dir: &Path) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "<tmp>");
+    format!(
+        "exit {}\n{stderr}",
+        out.status
+            .code()
+            .map_or("signal".to_string(), |c| c.to_string())
+    )
+}
+
+/// Compiles the generated `vnet_support.c` for every architecture with
+/// each set of defines; panics naming the architecture and defines that fail.
+pub fn compile_support_everywhere(spec: &Spec, generated: &Path, defines: &[Vec<&str>]) {
+    let toolchain = toolchain();
+    let support =
+        std::fs::read_to_string(generated.join("sys/net/vnet_support.c")).expect("support file");
+    for arch in &spec.archs {
+        for d in defines {
+            let (ok, diag) = compile_text(&toolchain, spec, generated, &arch.name, d, &support);
+            assert!(ok, "{} {d:?}:\n{diag}", arch.name);
+        }
+    }
+}
