@@ -449,3 +449,41 @@ fn damaged_modules_never_panic() {
         }
     }
 }
+
+/// FreeBSD's i386 module link script pads every set, an empty one too: a
+/// module built without VIMAGE has a `set_vnet` of one pad word, which is
+/// no evidence of a VIMAGE build.
+#[test]
+fn an_i386_set_of_padding_only_is_no_vimage_storage() {
+    let toolchain = toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let source = dir.path().join("pad.c");
+    let padded = |bytes: usize| {
+        format!(
+            "static unsigned char pad[{bytes}] __attribute__((section(\"set_vnet\"), used)) = {{ 0x90 }};\n\
+             int pad_probe(void);\nint pad_probe(void) {{ return (0); }}\n"
+        )
+    };
+    for (bytes, vimage) in [(4, false), (8, true)] {
+        std::fs::write(&source, padded(bytes)).expect("write the source");
+        let object = dir.path().join("pad.o");
+        let module = dir.path().join("pad.ko");
+        run(Command::new(&toolchain.clang)
+            .args(["--target=i386-unknown-freebsd13.2", "-O2", "-c"])
+            .arg(&source)
+            .arg("-o")
+            .arg(&object));
+        run(Command::new(&toolchain.lld)
+            .args(["-shared", "-z", "notext", "-o"])
+            .arg(&module)
+            .arg(&object));
+        let info = inspect(&module);
+        let layout = vnetgen::inspect::classify::classify(&spec, &info, false).layout;
+        assert_eq!(
+            layout == vnetgen::inspect::classify::Layout::Vimage,
+            vimage,
+            "a {bytes}-byte set_vnet on i386: {layout:?}"
+        );
+    }
+}

@@ -242,12 +242,38 @@ fn the_report_renders_every_kind_of_row() {
             novimage: Verdict::NoKernelRecorded,
         },
     ));
+    rows.push(row(
+        "if_gif",
+        "amd64",
+        BuildKind::VimageRuntime,
+        true,
+        Check::Prediction {
+            vimage: Verdict::LoadsAsStock {
+                kernel_lacks: vec!["ip6_output".to_string(), "in6_localip".to_string()],
+            },
+            novimage: Verdict::Loads,
+        },
+    ));
+    rows.push(row(
+        "if_tuntap",
+        "amd64",
+        BuildKind::VimageRuntime,
+        true,
+        Check::Prediction {
+            vimage: Verdict::Loads,
+            novimage: Verdict::KnownLimit {
+                reason: "link_elf_obj: symbol prison_owns_vnet undefined".to_string(),
+                construct: "net/if_tuntap.c: tuntap_prison_remove() under #ifdef VIMAGE"
+                    .to_string(),
+            },
+        },
+    ));
     let report = QualifyReport {
         schema: 1,
         date: "2026-12-02".to_string(),
         headers: "ab".repeat(32),
         trees: vec![TreeInfo {
-            path: "/work/trees/15.1".to_string(),
+            path: "/usr/src".to_string(),
             release: "15.1".to_string(),
             commit: "FreeBSD 15.1-RELEASE-p1: example 307fbceb".to_string(),
             fingerprint: "cd".repeat(32),

@@ -110,7 +110,7 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
     let written = qualify::report::write(&out, &report).map_err(|e| Error::Qualify(Box::new(e)))?;
     let t = &report.totals;
     println!(
-        "{} builds ({} built, {} from the cache): {} compiled, {} failed; kld-tied: {} identical, {} differ; vimage-runtime: {} loads, {} won't load, {} no kernel recorded; stock fingerprints: {} match, {} differ, {} not recorded",
+        "{} builds ({} built, {} from the cache): {} compiled, {} failed; kld-tied: {} identical, {} differ; vimage-runtime: {} loads, {} load as stock, {} won't load, {} known limits, {} no kernel recorded; stock fingerprints: {} match, {} differ, {} not recorded",
         t.builds,
         report.built,
         t.builds - report.built,
@@ -119,7 +119,9 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
         t.identical,
         t.differ,
         t.predicted_loads,
+        t.predicted_loads_as_stock,
         t.predicted_wont_load,
+        t.known_limits,
         t.no_kernel_recorded,
         t.fingerprints_match,
         t.fingerprints_differ,

@@ -43,10 +43,16 @@ pub fn classify(spec: &Spec, object: &ObjectInfo, uses_virtualized: bool) -> Cla
     let mut evidence = Vec::new();
     let virtualized: Vec<_> = spec.families.iter().filter(|f| f.virtualized).collect();
     let mut vimage_layout = false;
+    // i386's module link script pads every set, an empty one too: a set no
+    // larger than the pad holds no variable (FreeBSD's non-VIMAGE i386
+    // modules have a 4-byte set_vnet).
+    let pad = spec.arch(object.arch).map_or(0, |a| u64::from(a.set_pad));
     for f in &virtualized {
         if let Some(s) = object.section(&f.section) {
-            evidence.push(format!("section {} ({} bytes)", s.name, s.size));
-            vimage_layout = true;
+            if s.size > pad {
+                evidence.push(format!("section {} ({} bytes)", s.name, s.size));
+                vimage_layout = true;
+            }
         }
         for v in &f.kernel_variables {
             let prefixed = format!("{}{v}", f.prefix);

@@ -21,7 +21,7 @@ pub mod build;
 pub mod objects;
 pub mod report;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -292,9 +292,39 @@ pub enum Check {
 #[serde(tag = "verdict", rename_all = "kebab-case")]
 pub enum Verdict {
     Loads,
-    WontLoad { reason: String },
+    /// Refused by the recorded kernel, but only for symbols the stock build
+    /// of the same kind of kernel needs too: kernel options the recorded
+    /// (small) kernel lacks (INET6, MAC, ...), not a VIMAGE difference.  It
+    /// loads wherever the stock build does.
+    LoadsAsStock {
+        kernel_lacks: Vec<String>,
+    },
+    WontLoad {
+        reason: String,
+    },
+    /// Refused for a symbol that the module's own `#ifdef VIMAGE` code
+    /// references: a limit no header can lift (README, Limitations).
+    KnownLimit {
+        reason: String,
+        construct: String,
+    },
     NoKernelRecorded,
 }
+
+/// The modules whose own code decides VIMAGE at compile time: (module,
+/// the symbol a VIMAGE build references strongly, where and how).
+pub const KNOWN_LIMITS: [(&str, &str, &str); 2] = [
+    (
+        "if_bridge",
+        "ether_reassign",
+        "net/if_bridge.c (13.2: 677-695, 15.1: 787-805): bridge_reassign() calls ether_reassign(), a VIMAGE kernel's only, under #ifdef VIMAGE",
+    ),
+    (
+        "if_tuntap",
+        "prison_owns_vnet",
+        "net/if_tuntap.c (15.1: 802-806): tuntap_prison_remove() calls prison_owns_vnet(), a VIMAGE kernel's only, under #ifdef VIMAGE",
+    ),
+];
 
 /// A stock build's fingerprint against the recorded one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -344,10 +374,15 @@ pub struct Totals {
     pub compiled: usize,
     pub failed: usize,
     pub warnings: usize,
+    /// vnetgen builds that print more warnings than the stock untied build
+    /// of the same module, release, architecture and VIMAGE option.
+    pub new_warnings: usize,
     pub identical: usize,
     pub differ: usize,
     pub predicted_loads: usize,
+    pub predicted_loads_as_stock: usize,
     pub predicted_wont_load: usize,
+    pub known_limits: usize,
     pub no_kernel_recorded: usize,
     pub checks_not_made: usize,
     pub fingerprints_match: usize,
@@ -361,7 +396,19 @@ impl Totals {
             builds: rows.len(),
             ..Totals::default()
         };
+        let stock: HashMap<(&str, &str, &str, bool), usize> = rows
+            .iter()
+            .filter(|r| matches!(r.build, BuildKind::StockVimage | BuildKind::StockNovimage))
+            .map(|r| ((&*r.release, &*r.arch, &*r.module, r.build.vimage()), r.warnings))
+            .collect();
         for r in rows {
+            if r.build.variant().is_some()
+                && stock
+                    .get(&(&*r.release, &*r.arch, &*r.module, r.build.vimage()))
+                    .is_some_and(|&w| r.warnings > w)
+            {
+                t.new_warnings += 1;
+            }
             if r.compiles {
                 t.compiled += 1;
             } else {
@@ -378,7 +425,9 @@ impl Totals {
                     for v in [vimage, novimage] {
                         match v {
                             Verdict::Loads => t.predicted_loads += 1,
+                            Verdict::LoadsAsStock { .. } => t.predicted_loads_as_stock += 1,
                             Verdict::WontLoad { .. } => t.predicted_wont_load += 1,
+                            Verdict::KnownLimit { .. } => t.known_limits += 1,
                             Verdict::NoKernelRecorded => t.no_kernel_recorded += 1,
                         }
                     }
@@ -678,7 +727,27 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
                     let extra = provided
                         .get(&(j.release.name.clone(), j.arch.clone()))
                         .unwrap_or(&empty);
-                    row.check = predict(spec, &j.release.name, &j.arch, o, objs, extra)?;
+                    // The stock untied builds, to tell the kernel's missing
+                    // options from what vnetgen's headers would add.
+                    let stock = |kind: BuildKind| {
+                        let k = (
+                            j.release.name.clone(),
+                            j.arch.clone(),
+                            j.module.clone(),
+                            kind,
+                        );
+                        index.get(&k).and_then(|&r| {
+                            let objs = normalised[r].as_ref()?;
+                            let (ko, _) = objs.iter().find(|(n, _)| n.ends_with(".ko"))?;
+                            Some(outcomes[r].objdir.join(ko))
+                        })
+                    };
+                    let stock = [
+                        (KernelConfig::Vimage, stock(BuildKind::StockVimage)),
+                        (KernelConfig::Novimage, stock(BuildKind::StockNovimage)),
+                    ];
+                    row.check = predict(spec, &j.release.name, &j.arch, o, objs, extra, &stock)?;
+                    row.check = known_limit(&j.module, row.check);
                 }
             }
         }
@@ -747,6 +816,79 @@ pub fn compare_builds(reference: &Objects, build: &Objects) -> Option<String> {
     None
 }
 
+/// The symbols a refusal names, when every reason it gives is an undefined
+/// symbol (`link_elf_obj: symbol X undefined`).
+fn undefined_symbols(reason: &str) -> Option<BTreeSet<String>> {
+    reason
+        .split("; ")
+        .map(|part| {
+            let (_, rest) = part.split_once("symbol ")?;
+            rest.strip_suffix(" undefined").map(str::to_string)
+        })
+        .collect()
+}
+
+/// The load verdict of each recorded kernel of `release` and `arch` for the
+/// `.ko`s at `paths`, with `provided` exported by other modules.
+fn verdicts(
+    spec: &Spec,
+    release: &str,
+    configs: &[KernelConfig],
+    ko: &Path,
+    provided: &HashSet<String>,
+) -> Result<BTreeMap<KernelConfig, Verdict>, QualifyError> {
+    let mut out = BTreeMap::new();
+    let report = inspect_providing(
+        spec,
+        &[ko.to_path_buf()],
+        &Kernels::Recorded {
+            release: release.to_string(),
+            configs: configs.to_vec(),
+        },
+        provided,
+    )?;
+    if let Some(m) = report.modules.first() {
+        for (config, load) in &m.loads {
+            out.insert(
+                *config,
+                if load.ok {
+                    Verdict::Loads
+                } else {
+                    Verdict::WontLoad {
+                        reason: load.reason.clone().unwrap_or_default(),
+                    }
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A refusal of a known limit's module for its symbol becomes that limit.
+fn known_limit(module: &str, check: Check) -> Check {
+    let mark = |v: Verdict| match v {
+        Verdict::WontLoad { reason } => {
+            match KNOWN_LIMITS.iter().find(|(m, sym, _)| {
+                *m == module && reason.contains(&format!("symbol {sym} undefined"))
+            }) {
+                Some((_, _, construct)) => Verdict::KnownLimit {
+                    reason,
+                    construct: construct.to_string(),
+                },
+                None => Verdict::WontLoad { reason },
+            }
+        }
+        other => other,
+    };
+    match check {
+        Check::Prediction { vimage, novimage } => Check::Prediction {
+            vimage: mark(vimage),
+            novimage: mark(novimage),
+        },
+        other => other,
+    }
+}
+
 fn predict(
     spec: &Spec,
     release: &str,
@@ -754,6 +896,7 @@ fn predict(
     outcome: &build::Outcome,
     objs: &Objects,
     provided: &BTreeSet<String>,
+    stock: &[(KernelConfig, Option<PathBuf>)],
 ) -> Result<Check, QualifyError> {
     let Some((ko, _)) = objs.iter().find(|(n, _)| n.ends_with(".ko")) else {
         return Ok(Check::NotMade {
@@ -767,27 +910,24 @@ fn predict(
     let mut verdicts: BTreeMap<KernelConfig, Verdict> = BTreeMap::new();
     if !configs.is_empty() {
         let extra: HashSet<String> = provided.iter().cloned().collect();
-        let report = inspect_providing(
-            spec,
-            &[outcome.objdir.join(ko)],
-            &Kernels::Recorded {
-                release: release.to_string(),
-                configs: configs.clone(),
-            },
-            &extra,
-        )?;
-        if let Some(m) = report.modules.first() {
-            for (config, load) in &m.loads {
-                verdicts.insert(
-                    *config,
-                    if load.ok {
-                        Verdict::Loads
-                    } else {
-                        Verdict::WontLoad {
-                            reason: load.reason.clone().unwrap_or_default(),
-                        }
-                    },
-                );
+        verdicts = self::verdicts(spec, release, &configs, &outcome.objdir.join(ko), &extra)?;
+        for (config, stock_ko) in stock {
+            let Some(Verdict::WontLoad { reason }) = verdicts.get(config) else {
+                continue;
+            };
+            let (Some(ours), Some(stock_ko)) = (undefined_symbols(reason), stock_ko) else {
+                continue;
+            };
+            let theirs = self::verdicts(spec, release, &[*config], stock_ko, &extra)?;
+            if let Some(Verdict::WontLoad { reason }) = theirs.get(config) {
+                if undefined_symbols(reason).is_some_and(|t| ours.is_subset(&t)) {
+                    verdicts.insert(
+                        *config,
+                        Verdict::LoadsAsStock {
+                            kernel_lacks: ours.into_iter().collect(),
+                        },
+                    );
+                }
             }
         }
     }

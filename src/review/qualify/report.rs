@@ -35,7 +35,9 @@ pub fn civil_date(days: u64) -> String {
 fn verdict(v: &Verdict) -> &'static str {
     match v {
         Verdict::Loads => "loads",
+        Verdict::LoadsAsStock { .. } => "loads as stock",
         Verdict::WontLoad { .. } => "**won't load**",
+        Verdict::KnownLimit { .. } => "won't load (a limit)",
         Verdict::NoKernelRecorded => "no kernel recorded",
     }
 }
@@ -112,6 +114,10 @@ pub fn markdown(r: &QualifyReport) -> String {
         ("compiled", t.compiled),
         ("failed", t.failed),
         ("warnings printed", t.warnings),
+        (
+            "vnetgen builds printing more warnings than their stock build",
+            t.new_warnings,
+        ),
         ("kld-tied identical to stock", t.identical),
         ("kld-tied differing from stock", t.differ),
         (
@@ -123,8 +129,16 @@ pub fn markdown(r: &QualifyReport) -> String {
             t.predicted_loads,
         ),
         (
+            "vimage-runtime predicted to load where the stock build does (the recorded kernel lacks options both need)",
+            t.predicted_loads_as_stock,
+        ),
+        (
             "vimage-runtime predicted not to load",
             t.predicted_wont_load,
+        ),
+        (
+            "vimage-runtime not loading for a known limit (the module's own #ifdef VIMAGE)",
+            t.known_limits,
         ),
         ("vimage-runtime: no kernel recorded", t.no_kernel_recorded),
         (
@@ -147,9 +161,13 @@ pub fn markdown(r: &QualifyReport) -> String {
         "\nBuilds: `stock-*` with FreeBSD's headers (`tied`: `MODULE_TIED=yes`; \
          `novimage`: opt_global.h without VIMAGE); `kld-tied-*` the tied builds through \
          Makefile.inc (VNETGEN_VARIANT=kld-tied), compared with `stock-tied-*` (sections, \
-         symbols, relocations of the `.ko` and every `.o`); `vimage-runtime` untied through \
+         symbols, relocations of the `.ko` and every `.o`), and `kld-untied-*` the untied \
+         ones, compared with `stock-*`; `vimage-runtime` untied through \
          Makefile.inc, predicted by `vnetgen inspect` on the recorded real kernels \
-         (V: VIMAGE, N: without), with the symbols the other modules export."
+         (V: VIMAGE, N: without), with the symbols the other modules export; \
+         \"loads as stock\": the recorded kernel refuses it only for symbols the stock \
+         build for that kind of kernel needs too (options the small recorded kernel \
+         lacks, such as INET6 or MAC), so it loads wherever the stock build does."
     );
 
     let mut groups: BTreeMap<(&str, &str), Vec<&Row>> = BTreeMap::new();
@@ -224,8 +242,14 @@ pub fn markdown(r: &QualifyReport) -> String {
             } => findings.push(format!("- {name}: {d}")),
             Check::Prediction { vimage, novimage } => {
                 for (k, v) in [("VIMAGE", vimage), ("non-VIMAGE", novimage)] {
-                    if let Verdict::WontLoad { reason } = v {
-                        findings.push(format!("- {name}, {k} kernel: {reason}"));
+                    match v {
+                        Verdict::WontLoad { reason } => {
+                            findings.push(format!("- {name}, {k} kernel: {reason}"));
+                        }
+                        Verdict::KnownLimit { construct, .. } => {
+                            findings.push(format!("- {name}, {k} kernel: a limit: {construct}"));
+                        }
+                        _ => {}
                     }
                 }
             }
