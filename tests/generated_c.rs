@@ -377,3 +377,31 @@ fn a_missing_clang_fails_with_the_install_command() {
         "{message}"
     );
 }
+
+/// As FreeBSD's, the compiled-in SYSCTL_VNET_PCPUSTAT exists only where
+/// <sys/sysctl.h> came first (it needs SYSCTL_PROC); the run-time variant
+/// includes <sys/sysctl.h> itself.
+#[test]
+fn sysctl_vnet_pcpustat_only_after_sys_sysctl_h() {
+    let toolchain = common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let generated = common::generate(&spec);
+    for (variant, kernel) in common::distinct_cells() {
+        let without = if variant == Variant::VimageRuntime { "!" } else { "" };
+        for (sysctl, want) in [("", without), ("#include <sys/sysctl.h>\n", "!")] {
+            let text = format!(
+                "#include <sys/param.h>\n{sysctl}#include <net/vnet.h>\n\
+                 #if {want}defined(SYSCTL_VNET_PCPUSTAT)\n#error \"SYSCTL_VNET_PCPUSTAT {want}defined\"\n#endif\n"
+            );
+            let (ok, diag) = common::compile_text(
+                &toolchain,
+                &spec,
+                generated.path(),
+                "amd64",
+                &variant.defines(kernel),
+                &text,
+            );
+            assert!(ok, "{variant} {kernel} {sysctl:?}:\n{diag}");
+        }
+    }
+}

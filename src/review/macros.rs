@@ -179,8 +179,9 @@ pub fn preprocess(config: &Configuration, tu: &str) -> std::io::Result<std::proc
     child.wait_with_output()
 }
 
-/// Runs the preprocessor on a translation unit that includes `header` only,
-/// and returns the macros defined in `header` itself.
+/// Runs the preprocessor on a translation unit that includes
+/// `<sys/param.h>` and `header`, and returns the macros defined in `header`
+/// itself.
 pub fn macro_table(header: &Path, config: &Configuration) -> Result<MacroTable, MacroError> {
     let absolute = std::path::absolute(header).map_err(|source| MacroError::Io {
         path: header.to_path_buf(),
@@ -193,7 +194,9 @@ pub fn macro_table(header: &Path, config: &Configuration) -> Result<MacroTable, 
         });
     }
     let spelled = c_string(&absolute.display().to_string());
-    let tu = format!("#include \"{spelled}\"\n");
+    // After <sys/param.h>, as every FreeBSD source includes the headers:
+    // its __FreeBSD_version picks the release's forms.
+    let tu = format!("#include <sys/param.h>\n#include \"{spelled}\"\n");
     let out = preprocess(config, &tu).map_err(|source| MacroError::Spawn {
         clang: config.clang.clone(),
         source,

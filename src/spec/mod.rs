@@ -236,8 +236,9 @@ pub struct Item {
     pub kind: ItemKind,
     pub group: usize,
     pub userland: bool,
-    /// The `#if` condition on `__FreeBSD_version` under which the item is
-    /// there, when it serves only some releases.
+    /// The `#if` condition under which the item is there: on
+    /// `__FreeBSD_version` when it serves only some releases, and the
+    /// macro's own `only_if`.
     pub release_condition: Option<String>,
     /// The oldest release it serves (an index into the spec's releases):
     /// entries of one macro for different releases come oldest first.

@@ -209,6 +209,10 @@ pub struct RawMacro {
     /// The releases the macro is for (default: every one).
     #[serde(default)]
     pub releases: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A preprocessor condition the macro is defined under, e.g.
+    /// `defined(SYSCTL_OID)`.
+    #[serde(default)]
+    pub only_if: Option<String>,
     #[serde(default)]
     pub doc: Option<String>,
     pub body: Spanned<RawBodies>,

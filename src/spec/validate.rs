@@ -836,7 +836,18 @@ impl Validator<'_> {
             kind: ItemKind::Macro { params, form },
             group,
             userland: m.userland,
-            release_condition: self.release_condition(m.releases.as_ref(), releases)?,
+            release_condition: match (
+                self.release_condition(m.releases.as_ref(), releases)?,
+                m.only_if
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty()),
+            ) {
+                (None, None) => None,
+                (Some(r), None) => Some(r),
+                (None, Some(c)) => Some(c.to_string()),
+                (Some(r), Some(c)) => Some(format!("({r}) && ({c})")),
+            },
             release_rank: self.release_rank(m.releases.as_ref(), releases),
             doc: m.doc.clone(),
             body,

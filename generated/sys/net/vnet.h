@@ -5,7 +5,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: ca4aa7c071cf5543807a391ec3f6137857dba06ea6c88531fa7492b631e433d4
+ * vnetgen-sha256: 105df9117176f01b56fee4bb49ec0b92bf9f5d98eb36a828f5caa632e4cda6d6
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -378,7 +378,7 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 			    arg_, priority);				\
 		}							\
 	} while (0)
-
+#if defined(SYSCTL_OID)
 /*
  * A sysctl that reads (and, written to, zeroes) a VNET_PCPUSTAT array.
  */
@@ -403,6 +403,7 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 	SYSCTL_PROC(parent, nbr, name,					\
 	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
+#endif
 #define	VNET_PCPUSTAT_SYSINIT(name)					\
 	static void							\
 	vnet_ ## name ## _init(const void *unused __unused)		\
@@ -570,6 +571,7 @@ void	vnet_global_eventhandler_iterator_func(void *, ...);
 			    arg_, priority, vnet_global_eventhandler_iterator_func); \
 		}							\
 	} while (0)
+#if defined(SYSCTL_OID)
 #define	SYSCTL_VNET_PCPUSTAT(parent, nbr, name, type, array, desc)	\
 	static int							\
 	array##_sysctl(SYSCTL_HANDLER_ARGS)				\
@@ -586,6 +588,7 @@ void	vnet_global_eventhandler_iterator_func(void *, ...);
 	SYSCTL_PROC(parent, nbr, name,					\
 	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
+#endif
 #define	VNET_PCPUSTAT_SYSINIT(name)					\
 	static void							\
 	vnet_##name##_init(const void *unused)				\
@@ -685,6 +688,7 @@ struct vnet_sysinit {
 	eventhandler_register(NULL, #name, func_, arg_, priority)
 #define	VNET_GLOBAL_EVENTHANDLER_REGISTER_TAG(tag, name, func_, arg_, priority) \
 	(tag) = eventhandler_register(NULL, #name, func_, arg_, priority)
+#if defined(SYSCTL_OID)
 #define	SYSCTL_VNET_PCPUSTAT(parent, nbr, name, type, array, desc)	\
 	static int							\
 	array##_sysctl(SYSCTL_HANDLER_ARGS)				\
@@ -701,6 +705,7 @@ struct vnet_sysinit {
 	SYSCTL_PROC(parent, nbr, name,					\
 	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
+#endif
 #define	VNET_PCPUSTAT_SYSINIT(name)					\
 	static void							\
 	vnet_##name##_init(const void *unused)				\

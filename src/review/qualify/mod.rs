@@ -399,7 +399,12 @@ impl Totals {
         let stock: HashMap<(&str, &str, &str, bool), usize> = rows
             .iter()
             .filter(|r| matches!(r.build, BuildKind::StockVimage | BuildKind::StockNovimage))
-            .map(|r| ((&*r.release, &*r.arch, &*r.module, r.build.vimage()), r.warnings))
+            .map(|r| {
+                (
+                    (&*r.release, &*r.arch, &*r.module, r.build.vimage()),
+                    r.warnings,
+                )
+            })
             .collect();
         for r in rows {
             if r.build.variant().is_some()

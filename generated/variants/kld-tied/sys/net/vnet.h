@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: b4ef3e378d336520d35253c192663ad52dbf39e9750ebc0fd949aac987dea37e
+ * vnetgen-sha256: 16524ae4a23d305946ca6b95572381d601cd3addcd3b5aee7ca902ea1c0e91b0
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -57,6 +57,7 @@ struct vnet {
 
 #ifdef _KERNEL
 
+#if defined(SYSCTL_OID)
 /*
  * A sysctl that reads (and, written to, zeroes) a VNET_PCPUSTAT array.
  */
@@ -76,6 +77,7 @@ struct vnet {
 	SYSCTL_PROC(parent, nbr, name,					\
 	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
+#endif
 #define	VNET_PCPUSTAT_ADD(type, name, f, v)				\
 	counter_u64_add(VNET(name)[offsetof(type, f) / sizeof(uint64_t)], \
 	    (v))

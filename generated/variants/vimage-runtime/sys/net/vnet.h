@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: e0ee99c4de22fe95db509e06bf8cff1f8a23977983def78601fbc0829fb67f10
+ * vnetgen-sha256: b84032bc39bf1bb0615c80a3042693d3623b382e0c659fc8bdca89bdf68ad2bd
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -331,7 +331,7 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 			    arg_, priority);				\
 		}							\
 	} while (0)
-
+#if defined(SYSCTL_OID)
 /*
  * A sysctl that reads (and, written to, zeroes) a VNET_PCPUSTAT array.
  */
@@ -356,6 +356,7 @@ eventhandler_tag vnet_runtime_eventhandler_register(const char *name,
 	SYSCTL_PROC(parent, nbr, name,					\
 	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
+#endif
 #define	VNET_PCPUSTAT_ADD(type, name, f, v)				\
 	counter_u64_add(VNET(name)[offsetof(type, f) / sizeof(uint64_t)], \
 	    (v))

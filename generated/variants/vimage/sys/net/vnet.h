@@ -6,7 +6,7 @@
  * Change the spec and run `vnetgen generate`; `vnetgen check` reports
  * a hand edit, which no longer matches this hash of the rest of the file.
  *
- * vnetgen-sha256: 073dbcdd02bed50c4e1678b1f7e1e84349a07dca6f98a47e9076893b24ee8611
+ * vnetgen-sha256: e685d0d343ea12530b7f995615a10a8d517b3102da4d543ba6372b2454eeec85
  */
 /*
  * Virtualized network stacks (VNET): struct vnet, per-vnet global variables
@@ -289,7 +289,7 @@ void	vnet_global_eventhandler_iterator_func(void *, ...);
 			    arg_, priority, vnet_global_eventhandler_iterator_func); \
 		}							\
 	} while (0)
-
+#if defined(SYSCTL_OID)
 /*
  * A sysctl that reads (and, written to, zeroes) a VNET_PCPUSTAT array.
  */
@@ -309,6 +309,7 @@ void	vnet_global_eventhandler_iterator_func(void *, ...);
 	SYSCTL_PROC(parent, nbr, name,					\
 	    CTLFLAG_VNET | CTLTYPE_OPAQUE | CTLFLAG_RW | CTLFLAG_NEEDGIANT, \
 	    NULL, 0, array ## _sysctl, "I", desc)
+#endif
 #define	VNET_PCPUSTAT_ADD(type, name, f, v)				\
 	counter_u64_add(VNET(name)[offsetof(type, f) / sizeof(uint64_t)], \
 	    (v))
