@@ -387,7 +387,11 @@ fn sysctl_vnet_pcpustat_only_after_sys_sysctl_h() {
     let spec = Spec::default_spec().expect("default spec");
     let generated = common::generate(&spec);
     for (variant, kernel) in common::distinct_cells() {
-        let without = if variant == Variant::VimageRuntime { "!" } else { "" };
+        let without = if variant == Variant::VimageRuntime {
+            "!"
+        } else {
+            ""
+        };
         for (sysctl, want) in [("", without), ("#include <sys/sysctl.h>\n", "!")] {
             let text = format!(
                 "#include <sys/param.h>\n{sysctl}#include <net/vnet.h>\n\

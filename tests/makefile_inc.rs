@@ -258,7 +258,21 @@ fn build_variant(variant: &'static str, kernel: &'static str, expect: Expect) {
 
     // The first build generates the headers while bmake reads Makefile.inc,
     // before it compiles anything.
-    s.bmake("the first build");
+    let stdout = s.bmake("the first build");
+    // kld-tied is FreeBSD's own headers in the build kmod.mk makes: an
+    // untied build gets no -DKLD_TIED (it would want the kernel build's
+    // offset.inc), and VIMAGE only as the kernel has it.
+    for line in stdout.lines().filter(|l| l.contains(" -c ")) {
+        assert!(
+            !line.contains("-DKLD_TIED"),
+            "{variant}: Makefile.inc added -DKLD_TIED to an untied build:\n{line}"
+        );
+        assert_eq!(
+            line.contains("-DVIMAGE ") || line.ends_with("-DVIMAGE"),
+            variant == "vimage" || (variant == "kld-tied" && kernel == "vimage"),
+            "{variant} ({kernel}): -DVIMAGE as the kernel has it:\n{line}"
+        );
+    }
     for rel in [
         "vnetgen/.depend.vnetgen",
         "vnetgen/sys/net/vnet.h",
