@@ -17,15 +17,7 @@ use vnetgen::spec::variant::{KernelConfig, Variant};
 use vnetgen::spec::Spec;
 
 fn construct_names() -> Vec<String> {
-    let dir = common::repo().join("tests/runtime_constructs");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    common::subdirs("tests/runtime_constructs")
 }
 
 fn sources(name: &str) -> Vec<PathBuf> {

@@ -56,8 +56,14 @@ pub fn kmod_sources(name: &str) -> Vec<PathBuf> {
 }
 
 pub fn kmod_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo().join("tests/kmods"))
-        .expect("tests/kmods")
+    subdirs("tests/kmods")
+}
+
+/// The names of the directories in `rel` (under the repository), sorted.
+pub fn subdirs(rel: &str) -> Vec<String> {
+    let dir = repo().join(rel);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
         .map(|e| e.file_name().to_string_lossy().into_owned())
