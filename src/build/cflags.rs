@@ -41,27 +41,14 @@ fn written_stub_sysroot() -> Option<PathBuf> {
         all.push(0);
     }
     let hash = crate::gen::stamp::hex_sha256(&all);
-    let root = std::env::temp_dir().join("vnetgen-sysroot");
-    let dir = root.join(&hash[..16]);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    std::fs::create_dir_all(&root).ok()?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".sysroot-")
-        .tempdir_in(&root)
-        .ok()?;
-    for (rel, text) in STUB_SYSROOT_FILES {
-        let path = tmp.path().join(rel);
-        std::fs::create_dir_all(path.parent()?).ok()?;
-        std::fs::write(&path, text).ok()?;
-    }
-    let tmp = tmp.keep();
-    if std::fs::rename(&tmp, &dir).is_err() {
-        // Another process wrote it first: the same files, by their hash.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    dir.is_dir().then_some(dir)
+    published_dir("vnetgen-sysroot", &hash[..16], |tmp| {
+        for (rel, text) in STUB_SYSROOT_FILES {
+            let path = tmp.join(rel);
+            std::fs::create_dir_all(path.parent()?).ok()?;
+            std::fs::write(&path, text).ok()?;
+        }
+        Some(())
+    })
 }
 
 /// What to compile for.
@@ -153,22 +140,37 @@ fn machine_links(sys: &Path, arch: &Arch) -> Option<PathBuf> {
         links.push(("i386", sys.join("i386/include")));
     }
     let key = crate::gen::stamp::hex_sha256(sys.as_os_str().as_encoded_bytes());
-    let root = std::env::temp_dir().join("vnetgen-machine-links");
-    let dir = root.join(format!("{}-{}", &key[..16], arch.name));
+    let name = format!("{}-{}", &key[..16], arch.name);
+    published_dir("vnetgen-machine-links", &name, |tmp| {
+        for (name, target) in &links {
+            std::os::unix::fs::symlink(target, tmp.join(name)).ok()?;
+        }
+        Some(())
+    })
+}
+
+/// `temp_dir()/<root>/<name>`, filled by `fill` the first time: made whole
+/// under another name and renamed into place, so that a reader never sees
+/// it half made.  The name says what is in it, so a directory another
+/// process renamed there first is the same.  `None` if it cannot be made.
+fn published_dir(
+    root: &str,
+    name: &str,
+    fill: impl FnOnce(&Path) -> Option<()>,
+) -> Option<PathBuf> {
+    let root = std::env::temp_dir().join(root);
+    let dir = root.join(name);
     if dir.is_dir() {
         return Some(dir);
     }
     std::fs::create_dir_all(&root).ok()?;
     let tmp = tempfile::Builder::new()
-        .prefix(".links-")
+        .prefix(".new-")
         .tempdir_in(&root)
         .ok()?;
-    for (name, target) in &links {
-        std::os::unix::fs::symlink(target, tmp.path().join(name)).ok()?;
-    }
+    fill(tmp.path())?;
     let tmp = tmp.keep();
     if std::fs::rename(&tmp, &dir).is_err() {
-        // Another process made it first: theirs is the same.
         let _ = std::fs::remove_dir_all(&tmp);
     }
     dir.is_dir().then_some(dir)

@@ -36,7 +36,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{io, BuildKind, QualifyError, QualifyOptions, MACHINES};
+use super::{io, BuildKind, QualifyError, QualifyOptions};
 use crate::gen::output::write_atomic;
 use crate::gen::render::render;
 use crate::gen::stamp::hex_sha256;
@@ -248,6 +248,9 @@ pub struct Job {
     pub mpath: String,
     pub release: Release,
     pub arch: String,
+    /// kmod.mk's MACHINE and the clang target (`kmod_target`).
+    pub machine: String,
+    pub triple: String,
     pub module: String,
     pub kind: BuildKind,
 }
@@ -285,16 +288,6 @@ fn leaf(module: &str) -> &str {
 pub fn make_args(setup: &Setup, job: &Job, dir: &str) -> Vec<String> {
     let objdir = format!("{dir}/{}", leaf(&job.module));
     let tree = job.tree.display().to_string();
-    let (machine, triple) = MACHINES
-        .iter()
-        .find(|(a, _, _)| *a == job.arch)
-        .map(|(_, m, t)| (*m, *t))
-        .unwrap_or(("unknown", "unknown"));
-    let suffix = if job.arch == "armv7" {
-        "-gnueabihf"
-    } else {
-        ""
-    };
     let mut args = Vec::new();
     if job.kind.variant().is_some() {
         args.extend(["-m".to_string(), format!("{dir}/mk")]);
@@ -302,11 +295,11 @@ pub fn make_args(setup: &Setup, job: &Job, dir: &str) -> Vec<String> {
     args.extend([
         "-m".to_string(),
         format!("{tree}/share/mk"),
-        format!("MACHINE={machine}"),
+        format!("MACHINE={}", job.machine),
         format!("MACHINE_ARCH={}", job.arch),
         format!("SYSDIR={tree}/sys"),
         format!("SRCTOP={tree}"),
-        format!("CC=clang-19 --target={triple}{}{suffix}", job.release.name),
+        format!("CC=clang-19 --target={}", job.triple),
         "LD=ld.lld-19".to_string(),
         "OBJCOPY=llvm-objcopy-19".to_string(),
         "NM=llvm-nm-19".to_string(),

@@ -65,16 +65,19 @@ pub const MODULES: [&str; 25] = [
 /// The architectures qualified by default.
 pub const DEFAULT_ARCHS: [&str; 3] = ["amd64", "aarch64", "i386"];
 
-/// An architecture as kmod.mk knows it: MACHINE_ARCH, MACHINE, and the
-/// clang target (with the release appended, and `-gnueabihf` for armv7).
-pub const MACHINES: [(&str, &str, &str); 6] = [
-    ("amd64", "amd64", "x86_64-unknown-freebsd"),
-    ("aarch64", "arm64", "aarch64-unknown-freebsd"),
-    ("i386", "i386", "i386-unknown-freebsd"),
-    ("armv7", "arm", "armv7-unknown-freebsd"),
-    ("powerpc64", "powerpc", "powerpc64-unknown-freebsd"),
-    ("riscv64", "riscv", "riscv64-unknown-freebsd"),
-];
+/// An architecture as kmod.mk knows it, from the spec: MACHINE, and the
+/// clang target of `release` (the spec's triple with the release's version,
+/// `x86_64-unknown-freebsd13.2`, `armv7-unknown-freebsd15.1-gnueabihf`).
+pub fn kmod_target(arch: &crate::spec::Arch, release: &Release) -> (String, String) {
+    let triple = match arch.triple.split_once("freebsd") {
+        Some((head, tail)) => {
+            let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+            format!("{head}freebsd{}{rest}", release.name)
+        }
+        None => arch.triple.clone(),
+    };
+    (arch.machine.clone(), triple)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum QualifyError {
@@ -506,7 +509,7 @@ pub fn check_inputs<'a>(
     options: &QualifyOptions,
 ) -> Result<Vec<(PathBuf, &'a Release)>, QualifyError> {
     for arch in &options.archs {
-        if !MACHINES.iter().any(|(a, _, _)| a == arch) {
+        if spec.arch(arch).is_none() {
             return Err(QualifyError::UnknownArch(arch.clone()));
         }
     }
@@ -583,12 +586,18 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
         for arch in &options.archs {
             for module in &options.modules {
                 for kind in BuildKind::ALL {
+                    let Some(spec_arch) = spec.arch(arch) else {
+                        return Err(QualifyError::UnknownArch(arch.clone()));
+                    };
+                    let (machine, triple) = kmod_target(spec_arch, release);
                     jobs.push(build::Job {
                         tree: tree.clone(),
                         tree_fingerprint: fingerprint.clone(),
                         mpath: mpath.clone(),
                         release: (*release).clone(),
                         arch: arch.clone(),
+                        machine,
+                        triple,
                         module: module.clone(),
                         kind,
                     });
