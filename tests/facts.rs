@@ -250,3 +250,40 @@ fn inspect_uses_the_recorded_kernels() {
     assert_eq!(out.status.code(), Some(4), "{text}");
     assert!(text.contains("no_such_kernel_function"), "{text}");
 }
+
+/// `vendor` replaces a release's stock header only when the spec lists its
+/// hash: the facts record each stock file's SHA-256, and `facts check`
+/// reports a spec that forgets one.
+#[test]
+fn the_spec_knows_every_recorded_stock_header() {
+    common::toolchain();
+    let spec = std::fs::read_to_string(common::repo().join("spec/vimage.toml")).expect("spec");
+    let facts: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("facts/13.2/net_vnet.h.json")).expect("facts"),
+    )
+    .expect("json");
+    let hash = facts["file_sha256"].as_str().expect("file_sha256");
+    assert!(spec.contains(hash), "the spec lists 13.2's vnet.h");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let forgetful = dir.path().join("spec.toml");
+    std::fs::write(&forgetful, spec.replace(&format!("\"{hash}\","), "")).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["facts", "check", "--spec"])
+        .arg(&forgetful)
+        .arg("--facts")
+        .arg(common::repo().join("facts"))
+        .output()
+        .expect("run vnetgen facts check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains(&format!(
+            "13.2 net/vnet.h: the spec's `known` list lacks the stock file's SHA-256 {hash}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("1 differences from the stock headers\n"),
+        "{text}"
+    );
+}

@@ -27,23 +27,25 @@ fn sha256(path: &Path) -> String {
         .collect()
 }
 
-/// The default spec, told the hashes of the miniature tree's headers.
+/// The default spec, told the hashes of the miniature tree's headers as
+/// well as the releases' own.
 fn spec_text() -> String {
-    DEFAULT_SPEC
-        .replace(
-            "guard = \"_NET_VNET_H_\"\n",
-            &format!(
-                "guard = \"_NET_VNET_H_\"\nknown = [\"{}\"]\n",
-                sha256(&stock().join("sys/net/vnet.h"))
-            ),
-        )
-        .replace(
-            "guard = \"_SYS_PCPU_H_\"\n",
-            &format!(
-                "guard = \"_SYS_PCPU_H_\"\nknown = [\"{}\"]\n",
-                sha256(&stock().join("sys/sys/pcpu.h"))
-            ),
-        )
+    let mut text = DEFAULT_SPEC.to_string();
+    for (guard, header) in [
+        ("_NET_VNET_H_", "sys/net/vnet.h"),
+        ("_SYS_PCPU_H_", "sys/sys/pcpu.h"),
+    ] {
+        let at = text
+            .find(&format!("guard = \"{guard}\"\n"))
+            .and_then(|g| {
+                text[g..]
+                    .find("known = [\n")
+                    .map(|k| g + k + "known = [\n".len())
+            })
+            .expect("the default spec lists the known versions of each header");
+        text.insert_str(at, &format!("\t\"{}\",\n", sha256(&stock().join(header))));
+    }
+    text
 }
 
 fn spec() -> Spec {

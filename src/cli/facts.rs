@@ -145,6 +145,7 @@ fn check(
         let ours =
             facts::read_all(&generated.contents, spec, release, clang).map_err(facts_error)?;
         out.extend(facts::compare(&stock, &ours));
+        out.extend(facts::unknown_stock(&stock, spec));
     }
     Ok(out)
 }
@@ -152,6 +153,13 @@ fn check(
 fn text(differences: &[Difference]) -> String {
     let mut out = String::new();
     for d in differences {
+        if d.kind == facts::DifferenceKind::UnknownStock {
+            out.push_str(&format!(
+                "{} {}: the spec's `known` list lacks the stock file's SHA-256 {}; vendor would refuse the release's tree\n",
+                d.release, d.header, d.name
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "{} {}: {} {:?} in {}\n",
             d.release,

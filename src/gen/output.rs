@@ -71,12 +71,24 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
     fs::create_dir_all(dir).map_err(io_error(dir))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".vnetgen-")
+        .permissions(new_file_permissions())
         .tempfile_in(dir)
         .map_err(io_error(dir))?;
+    // A replaced file keeps its mode; a new one gets 0666 less the umask,
+    // as any editor's file would (the temporary file alone would be 0600).
+    if let Ok(existing) = fs::metadata(path) {
+        fs::set_permissions(tmp.path(), existing.permissions()).map_err(io_error(path))?;
+    }
     tmp.write_all(contents).map_err(io_error(path))?;
     tmp.as_file().sync_all().map_err(io_error(path))?;
     tmp.persist(path).map_err(|e| io_error(path)(e.error))?;
     Ok(())
+}
+
+/// 0666: the umask applies when the file is created.
+fn new_file_permissions() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o666)
 }
 
 /// Writes the files that changed under `out_dir`.  With `force` false, a
@@ -180,4 +192,34 @@ pub fn check_outputs(out_dir: &Path, files: &[OutputFile]) -> Result<Vec<Finding
         });
     }
     Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_new_file_gets_the_umask_mode_and_a_replaced_one_keeps_its_own() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        // What any program's new file gets here: 0666 less the umask.
+        let plain = dir.path().join("plain");
+        fs::write(&plain, b"x").expect("write");
+        let new = dir.path().join("new.h");
+        write_atomic(&new, b"new\n").expect("write_atomic");
+        assert_eq!(mode(&new), mode(&plain));
+
+        let kept = dir.path().join("kept.h");
+        fs::write(&kept, b"old\n").expect("write");
+        fs::set_permissions(&kept, fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomic(&kept, b"new\n").expect("write_atomic");
+        assert_eq!(mode(&kept), 0o640);
+        assert_eq!(fs::read(&kept).expect("read"), b"new\n");
+    }
 }

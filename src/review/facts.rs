@@ -28,7 +28,7 @@ pub const HEADERS: [&str; 2] = ["net/vnet.h", "sys/pcpu.h"];
 /// The architectures of the recorded configurations.
 pub const ARCHS: [&str; 3] = ["amd64", "i386", "aarch64"];
 /// The facts schema.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
@@ -171,6 +171,9 @@ pub struct HeaderFacts {
     pub tree: String,
     /// Under `sys/`, e.g. `net/vnet.h`.
     pub header: String,
+    /// SHA-256 of the stock file: the spec's `known` list must hold it, or
+    /// `vendor` refuses the release's own tree.
+    pub file_sha256: String,
     /// By configuration name.
     pub configs: BTreeMap<String, ConfigFacts>,
 }
@@ -270,6 +273,7 @@ pub fn header_facts(
         release: release.name.clone(),
         tree: release.tree.clone(),
         header: header.to_string(),
+        file_sha256: hex_sha256(text.as_bytes()),
         configs: read_all(text, spec, release, clang)?,
     })
 }
@@ -386,6 +390,9 @@ pub enum DifferenceKind {
     Changed,
     /// The includes differ.
     Includes,
+    /// The spec's `known` list lacks the stock file's SHA-256 (`name` is
+    /// that hash): `vendor` would refuse the release's tree.
+    UnknownStock,
 }
 
 /// One difference, for the configurations where it shows.
@@ -458,6 +465,24 @@ pub fn compare(stock: &HeaderFacts, generated: &BTreeMap<String, ConfigFacts>) -
             configs,
         })
         .collect()
+}
+
+/// The difference when the spec's header does not list the stock file's
+/// hash among the versions `vendor` may replace.
+pub fn unknown_stock(stock: &HeaderFacts, spec: &Spec) -> Option<Difference> {
+    let path = format!("sys/{}", stock.header);
+    let known = spec
+        .headers
+        .iter()
+        .find(|h| h.path == path)
+        .is_some_and(|h| h.known.contains(&stock.file_sha256));
+    (!known).then(|| Difference {
+        release: stock.release.clone(),
+        header: stock.header.clone(),
+        name: stock.file_sha256.clone(),
+        kind: DifferenceKind::UnknownStock,
+        configs: Vec::new(),
+    })
 }
 
 /// The symbols a kernel image exports to modules: the defined global and

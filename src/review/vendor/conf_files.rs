@@ -36,61 +36,96 @@ fn entry(line: &str) -> Option<(&str, &str)> {
     KINDS.contains(&kind).then_some((path, rest))
 }
 
+/// One entry: the line it starts on, the last line of its continuation, and
+/// its path.
+struct Entry<'a> {
+    first: usize,
+    last: usize,
+    path: &'a str,
+}
+
 /// Adds `path standard` to the file's text.  `None` when it is there already.
 pub fn add_standard(text: &str, path: &str) -> Result<Option<String>, ConfFilesError> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut entries = Vec::new();
-    let mut continued = false;
-    for (n, line) in lines.iter().enumerate() {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut n = 0;
+    while n < lines.len() {
+        let line = lines[n];
         let blank_or_comment = line.trim().is_empty() || line.trim_start().starts_with('#');
-        if continued || blank_or_comment || line.starts_with(char::is_whitespace) {
-            continued = line.trim_end().ends_with('\\') && !blank_or_comment;
+        if blank_or_comment {
+            n += 1;
             continue;
         }
-        match entry(line) {
-            Some((p, rest)) => {
-                if p == path {
-                    if rest.split_whitespace().next() == Some("standard") {
-                        return Ok(None);
-                    }
-                    return Err(ConfFilesError::Conflict {
-                        line: n + 1,
-                        path: path.to_string(),
-                        rest: rest.to_string(),
-                    });
-                }
-                entries.push((n, p));
-            }
-            None => {
-                return Err(ConfFilesError::Shape {
-                    line: n + 1,
-                    text: line.to_string(),
-                })
-            }
+        if line.starts_with(char::is_whitespace) {
+            return Err(ConfFilesError::Shape {
+                line: n + 1,
+                text: line.to_string(),
+            });
         }
-        continued = line.trim_end().ends_with('\\');
+        // An entry and its continuation lines, as one logical line: the
+        // kind may stand on a continuation line (`path \` then `optional ...`).
+        let first = n;
+        let mut logical = String::new();
+        loop {
+            let part = lines[n].trim_end();
+            let (body, more) = match part.strip_suffix('\\') {
+                Some(body) => (body, true),
+                None => (part, false),
+            };
+            logical.push_str(body);
+            logical.push(' ');
+            if !more || n + 1 >= lines.len() {
+                break;
+            }
+            n += 1;
+        }
+        let Some((p, rest)) = entry(&logical) else {
+            return Err(ConfFilesError::Shape {
+                line: first + 1,
+                text: line.to_string(),
+            });
+        };
+        if p == path {
+            if rest.split_whitespace().next() == Some("standard") {
+                return Ok(None);
+            }
+            return Err(ConfFilesError::Conflict {
+                line: first + 1,
+                path: path.to_string(),
+                rest: rest.trim_end().to_string(),
+            });
+        }
+        let p = &line[..p.len()];
+        entries.push(Entry {
+            first,
+            last: n,
+            path: p,
+        });
+        n += 1;
     }
-    let Some(&(last, _)) = entries.last() else {
+    if entries.is_empty() {
         return Err(ConfFilesError::Empty);
+    }
+    // After the entry that precedes ours in sorted order (the file is sorted
+    // only in stretches, so its nearest neighbour, not the first larger
+    // path); before the first entry when none precedes it.
+    let at = match entries
+        .iter()
+        .filter(|e| e.path < path)
+        .max_by(|a, b| a.path.cmp(b.path))
+    {
+        Some(e) => e.last + 1,
+        None => entries[0].first,
     };
-    // Before the first entry that sorts after ours; else after the last one
-    // (and its continuation lines).
-    let at = match entries.iter().find(|(_, p)| *p > path) {
-        Some(&(n, _)) => n,
-        None => {
-            let mut n = last + 1;
-            while n < lines.len() && lines[n - 1].trim_end().ends_with('\\') {
-                n += 1;
-            }
-            n
-        }
-    };
-    // The column of the keyword in the neighbouring entry.
-    let neighbour = lines
-        .get(at)
-        .filter(|l| entry(l).is_some())
-        .or_else(|| lines.get(last))
-        .copied()
+    let last = entries[entries.len() - 1].first;
+    // The column of the keyword in a neighbouring one-line entry: the one
+    // before, else the one after, else the last.
+    let before = entries.iter().find(|e| e.last + 1 == at).map(|e| e.first);
+    let neighbour = [before, Some(at), Some(last)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| lines.get(i).copied())
+        .find(|l| entry(l).is_some())
         .unwrap_or("");
     let column = entry(neighbour)
         .map(|(p, rest)| visual_width(&neighbour[..neighbour.len() - rest.len()]).max(p.len() + 1))
@@ -122,11 +157,15 @@ mod tests {
 
     const FILES: &str = "# The kernel's sources.\n\
         kern/kern_linker.c\t\tstandard\n\
+        dev/ath/ah_eeprom_v14.c \\\n\
+        \toptional ath_hal | ath_ar5416 \\\n\
+        \tcompile-with \"${NORMAL_C}\"\n\
         net/if.c\t\t\tstandard\n\
         net/vnet.c\t\t\toptional vimage\n\
         netinet/ip_input.c\t\toptional inet \\\n\
         \tcompile-with \"${NORMAL_C}\"\n\
-        vm/vm_page.c\t\t\tstandard\n";
+        vm/vm_page.c\t\t\tstandard\n\
+        kern/subr_out_of_order.c\tstandard\n";
 
     #[test]
     fn the_line_goes_in_sorted_place_once() {
