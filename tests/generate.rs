@@ -241,8 +241,11 @@ fn cflags_select_the_variant_and_put_generated_headers_first() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let args: Vec<&str> = text.split_whitespace().collect();
-    assert!(args.contains(&"--target=aarch64-unknown-freebsd14.0"));
+    // The newest release's clang target and kmod.mk flags by default.
+    assert!(args.contains(&"--target=aarch64-unknown-freebsd15.1"));
     assert!(args.contains(&"-fPIC") && args.contains(&"-nostdinc"));
+    assert!(args.contains(&"-mbranch-protection=standard") && args.contains(&"-std=gnu17"));
+    assert!(args.contains(&"-D__FreeBSD_version=1501000"));
     assert!(
         args.contains(&"-D_KERNEL")
             && args.contains(&"-DKLD_MODULE")
@@ -266,6 +269,23 @@ fn cflags_select_the_variant_and_put_generated_headers_first() {
             && rt.contains("-mcmodel=kernel")
             && !rt.contains("-DKLD_TIED")
     );
+
+    // 13.2 builds i386 modules without -fPIC, 15.1 with it.
+    let i386 = |release: &str| {
+        let out = vnetgen(&[
+            "cflags",
+            "--variant",
+            "vimage",
+            "--arch",
+            "i386",
+            "--release",
+            release,
+        ]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (old, new) = (i386("13.2"), i386("15.1"));
+    assert!(old.contains("--target=i386-unknown-freebsd13.2") && !old.contains("-fPIC"));
+    assert!(new.contains("--target=i386-unknown-freebsd15.1") && new.contains(" -fPIC "));
 
     let bad = vnetgen(&["cflags", "--variant", "vimage", "--arch", "vax"]);
     assert_eq!(bad.status.code(), Some(2));

@@ -58,7 +58,7 @@ pub struct Target<'a> {
     pub kernel: KernelConfig,
     pub arch: &'a Arch,
     /// The FreeBSD release to build for: its `__FreeBSD_version`, which the
-    /// stub sysroot's structure layouts follow, and its `-fPIC` choice.
+    /// stub sysroot's structure layouts follow, and its kmod.mk flags.
     /// `None`: the sysroot's default release and the architecture's flags.
     pub release: Option<&'a Release>,
 }
@@ -72,17 +72,22 @@ pub fn cflags(
     sysroot: &Path,
     warnings: bool,
 ) -> Vec<String> {
-    let mut args = vec![format!("--target={}", target.arch.triple)];
-    match target.release.and_then(|r| r.pic_modules.as_ref()) {
-        Some(pic) => {
-            args.extend(target.arch.cflags.iter().filter(|f| *f != "-fPIC").cloned());
-            if pic.contains(&target.arch.name) {
-                args.push("-fPIC".to_string());
-            }
+    let mut args = vec![format!(
+        "--target={}",
+        target.arch.triple_for(target.release)
+    )];
+    // The release's kmod.mk flags where the spec records them; else the
+    // architecture's own and the common ones.
+    match target
+        .release
+        .and_then(|r| r.kmod_cflags.get(&target.arch.name))
+    {
+        Some(kmod) => args.extend(kmod.iter().cloned()),
+        None => {
+            args.extend(target.arch.cflags.iter().cloned());
+            args.extend(spec.cflags_common.iter().cloned());
         }
-        None => args.extend(target.arch.cflags.iter().cloned()),
     }
-    args.extend(spec.cflags_common.iter().cloned());
     if warnings {
         args.extend(spec.cflags_warnings.iter().cloned());
     }

@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::build::cflags::{self, Target};
 use crate::build::toolchain::Toolchain;
 use crate::spec::variant::{Detect, ModuleFormat, Variant};
-use crate::spec::{Arch, Spec};
+use crate::spec::{Arch, Release, Spec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -85,13 +85,17 @@ fn sets_in(spec: &Spec, object: &Path) -> Result<Vec<String>, BuildError> {
 }
 
 /// The linker arguments that make a module of `arch` out of objects.
-pub fn link_args(arch: &Arch, script: Option<&Path>) -> Vec<String> {
+pub fn link_args(arch: &Arch, release: Option<&Release>, script: Option<&Path>) -> Vec<String> {
     let mut args = match arch.module_format {
         ModuleFormat::Relocatable => vec!["-r".to_string()],
         // -Bshareable, as kmod.mk links them; text relocations are the kernel linker's business.
         ModuleFormat::Shared => ["-shared", "-z", "notext"].map(String::from).to_vec(),
     };
-    args.extend(arch.ldflags.iter().cloned());
+    // The release's kmod.mk link flags where the spec records them.
+    match release.and_then(|r| r.kmod_ldflags.get(&arch.name)) {
+        Some(kmod) => args.extend(kmod.iter().cloned()),
+        None => args.extend(arch.ldflags.iter().cloned()),
+    }
     if let Some(script) = script {
         args.push("-T".to_string());
         args.push(script.display().to_string());
@@ -192,7 +196,7 @@ impl ModuleBuild<'_> {
             .collect::<Vec<_>>();
         let ko = self.out_dir.join(format!("{}.ko", self.name));
         let script = pads_sets(self.target.arch).then(|| self.out_dir.join("sets.ld"));
-        let mut link = link_args(self.target.arch, script.as_deref());
+        let mut link = link_args(self.target.arch, self.target.release, script.as_deref());
         link.push("-o".to_string());
         link.push(ko.display().to_string());
         link.extend(compiles.iter().map(|c| c.object.display().to_string()));
@@ -250,5 +254,28 @@ impl ModuleBuild<'_> {
             "{} {} kernel={}",
             self.target.arch.name, self.target.variant, self.target.kernel
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The link flags are the release's kmod.mk's: powerpc64 keeps its TOC
+    /// unoptimised in both, aarch64 links with --no-relax from 15.1 on.
+    #[test]
+    fn modules_link_with_the_releases_kmod_flags() {
+        let spec = Spec::default_spec().unwrap_or_else(|e| panic!("{e}"));
+        let link = |arch: &str, release: &str| {
+            let arch = spec.arch(arch).unwrap_or_else(|| panic!("{arch}"));
+            link_args(arch, spec.release(release), None)
+        };
+        for release in ["13.2", "15.1"] {
+            let ppc = link("powerpc64", release);
+            assert!(ppc.contains(&"--no-toc-optimize".to_string()), "{ppc:?}");
+            assert!(link("amd64", release).contains(&"--build-id=sha1".to_string()));
+        }
+        assert!(!link("aarch64", "13.2").contains(&"--no-relax".to_string()));
+        assert!(link("aarch64", "15.1").contains(&"--no-relax".to_string()));
     }
 }

@@ -31,9 +31,9 @@ pub struct CflagsArgs {
     /// Add the warning flags the generated headers are tested with.
     #[arg(long)]
     pub warnings: bool,
-    /// Build for this FreeBSD release of the spec (13.2, 15.1): adds its
-    /// `-D__FreeBSD_version`, which the stub sysroot's layouts follow, and
-    /// its kmod.mk `-fPIC` choice (default: neither).
+    /// Build for this FreeBSD release of the spec (13.2, 15.1; default: the
+    /// newest): its clang target, its kmod.mk flags for the architecture,
+    /// and its `-D__FreeBSD_version`, which the stub sysroot's layouts follow.
     #[arg(long)]
     pub release: Option<String>,
 }
@@ -48,10 +48,11 @@ pub fn run(args: CflagsArgs) -> Result<i32, Error> {
             names.join(", ")
         )));
     };
-    let release = match args.release.as_deref() {
-        Some(name) => Some(loaded.release_or_newest(Some(name)).map_err(Error::Usage)?),
-        None => None,
-    };
+    let release = Some(
+        loaded
+            .release_or_newest(args.release.as_deref())
+            .map_err(Error::Usage)?,
+    );
     let target = Target {
         variant: args.variant.into(),
         kernel: args.kernel.into(),

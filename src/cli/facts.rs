@@ -9,6 +9,7 @@ use vnetgen::build::toolchain::Toolchain;
 use vnetgen::error::exit;
 use vnetgen::gen::output::write_atomic;
 use vnetgen::review::facts::{self, Difference, FactsError};
+use vnetgen::review::kmod_flags;
 use vnetgen::Error;
 
 use super::{absolute, load, ReportFormat, SPEC_HELP};
@@ -88,11 +89,24 @@ pub fn run(command: FactsCommand) -> Result<i32, Error> {
             let tree = absolute(&args.tree);
             let out = absolute(&args.out);
             let all = facts::extract(&spec, release, &tree, &clang).map_err(facts_error)?;
-            for header in &all {
-                let path = facts::facts_file(&out, &header.release, &header.header);
-                let text = facts::to_json(header);
-                if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                    write_atomic(&path, text.as_bytes())?;
+            let flags = kmod_flags::extract(&spec, release, &tree).map_err(facts_error)?;
+            // Everything is read before anything is written.
+            let mut files: Vec<(PathBuf, String)> = all
+                .iter()
+                .map(|h| {
+                    (
+                        facts::facts_file(&out, &h.release, &h.header),
+                        facts::to_json(h),
+                    )
+                })
+                .collect();
+            files.push((
+                kmod_flags::file(&out, &release.name),
+                kmod_flags::to_json(&flags),
+            ));
+            for (path, text) in &files {
+                if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+                    write_atomic(path, text.as_bytes())?;
                     println!("wrote     {}", path.display());
                 } else {
                     println!("unchanged {}", path.display());
@@ -147,12 +161,45 @@ fn check(
         out.extend(facts::compare(&stock, &ours));
         out.extend(facts::unknown_stock(&stock, spec));
     }
+    for release in &spec.releases {
+        let path = kmod_flags::file(facts_dir, &release.name);
+        if !facts_dir.join(&release.name).is_dir() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::Usage(format!(
+                "{}: {e}; `vnetgen facts extract --tree TREE --release {}` records it",
+                path.display(),
+                release.name
+            ))
+        })?;
+        let recorded: kmod_flags::KmodFlags = serde_json::from_str(&text)
+            .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        for (arch, which, _, _) in kmod_flags::compare(&recorded, release) {
+            out.push(Difference {
+                release: release.name.clone(),
+                header: "kmod.mk".to_string(),
+                name: arch,
+                kind: facts::DifferenceKind::KmodFlags,
+                configs: vec![which.to_string()],
+            });
+        }
+    }
     Ok(out)
 }
 
 fn text(differences: &[Difference]) -> String {
     let mut out = String::new();
     for d in differences {
+        if d.kind == facts::DifferenceKind::KmodFlags {
+            out.push_str(&format!(
+                "{} kmod.mk: the spec's kmod_{} for {} differ from the recorded ones\n",
+                d.release,
+                d.configs.join(""),
+                d.name
+            ));
+            continue;
+        }
         if d.kind == facts::DifferenceKind::UnknownStock {
             out.push_str(&format!(
                 "{} {}: the spec's `known` list lacks the stock file's SHA-256 {}; vendor would refuse the release's tree\n",
@@ -236,8 +283,16 @@ fn kernel_symbols(args: &KernelSymbolsArgs) -> Result<i32, Error> {
     for (release, arch, kernel) in kernels_in(&spec, &absolute(&args.kernels))? {
         let (names, vimage) = facts::kernel_symbols(&kernel).map_err(facts_error)?;
         // One file per kind of kernel: an INVARIANTS kernel is a VIMAGE
-        // one, and the plain VIMAGE kernel is the one recorded.
-        let config = if vimage { "vimage" } else { "novimage" };
+        // one, and the plain VIMAGE kernel is the one recorded.  A kernel
+        // that carries vnet_support.c (it exports the flag: a vendored tree
+        // with detect = "kernel") is recorded apart, as `<kind>-support`.
+        let support = names.contains(&spec.flag);
+        let config = match (vimage, support) {
+            (true, false) => "vimage",
+            (false, false) => "novimage",
+            (true, true) => "vimage-support",
+            (false, true) => "novimage-support",
+        };
         let plain = kernel
             .parent()
             .and_then(|p| p.file_name())
@@ -246,7 +301,7 @@ fn kernel_symbols(args: &KernelSymbolsArgs) -> Result<i32, Error> {
             continue;
         }
         let sha = facts::file_sha256(&kernel).map_err(facts_error)?;
-        let text = facts::kernel_symbols_text(&release, &arch, vimage, &sha, &names);
+        let text = facts::kernel_symbols_text(&release, &arch, vimage, support, &sha, &names);
         let path = out
             .join("kernels")
             .join(&release)

@@ -393,6 +393,9 @@ pub enum DifferenceKind {
     /// The spec's `known` list lacks the stock file's SHA-256 (`name` is
     /// that hash): `vendor` would refuse the release's tree.
     UnknownStock,
+    /// The spec's kmod.mk flags for an architecture (`name`) differ from
+    /// the recorded ones (`configs`: `cflags` or `ldflags`).
+    KmodFlags,
 }
 
 /// One difference, for the configurations where it shows.
@@ -520,6 +523,7 @@ pub fn kernel_symbols_text(
     release: &str,
     arch: &str,
     vimage: bool,
+    support: bool,
     kernel_sha256: &str,
     names: &[String],
 ) -> String {
@@ -529,6 +533,12 @@ pub fn kernel_symbols_text(
          # from the kernel with sha256 {kernel_sha256}.\n",
         if vimage { "with" } else { "without" }
     );
+    if support {
+        text.push_str(
+            "# The kernel carries vnet_support.c: its tree was vendored with `vnetgen vendor\n\
+             # --detect kernel`.\n",
+        );
+    }
     for n in names {
         text.push_str(n);
         text.push('\n');

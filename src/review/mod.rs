@@ -10,6 +10,7 @@
 pub mod diff;
 pub mod explain;
 pub mod facts;
+pub mod kmod_flags;
 pub mod macros;
 pub mod qualify;
 pub mod vendor;

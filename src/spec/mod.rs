@@ -11,6 +11,7 @@ mod raw;
 mod validate;
 pub mod variant;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use error::{SpecError, SpecErrorCode};
@@ -113,6 +114,25 @@ pub struct Arch {
     pub ldflags: Vec<String>,
 }
 
+impl Arch {
+    /// The clang target for modules of `release`: the spec's triple with
+    /// the release's version, as that release's own cc is configured
+    /// (`x86_64-unknown-freebsd13.2`, `armv7-unknown-freebsd15.1-gnueabihf`);
+    /// the spec's triple as it is without a release.
+    pub fn triple_for(&self, release: Option<&Release>) -> String {
+        let Some(release) = release else {
+            return self.triple.clone();
+        };
+        match self.triple.split_once("freebsd") {
+            Some((head, tail)) => {
+                let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+                format!("{head}freebsd{}{rest}", release.name)
+            }
+            None => self.triple.clone(),
+        }
+    }
+}
+
 /// How a release's kernel linker fills the instances that exist when a
 /// module loads (the vnets, or the CPUs) with the module's set image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -140,9 +160,12 @@ pub struct Release {
     pub global_set_storage: Vec<String>,
     /// The word `ldscript.kmod.i386` pads each set with.
     pub i386_set_pad_value: u32,
-    /// Architectures whose modules kmod.mk compiles with `-fPIC`; `None`
-    /// leaves each architecture's own flags as they are.
-    pub pic_modules: Option<Vec<String>>,
+    /// By architecture: kmod.mk's compile flags for a module (the flags
+    /// that shape code, as `facts/<release>/kmod_flags.json` records them).
+    /// An architecture without them is built with its own `cflags`.
+    pub kmod_cflags: BTreeMap<String, Vec<String>>,
+    /// By architecture: kmod.mk's link flags.
+    pub kmod_ldflags: BTreeMap<String, Vec<String>>,
 }
 
 impl Release {

@@ -1,6 +1,8 @@
 //! The spec as written: serde types that mirror the TOML, with spans kept
 //! for every value that validation may have to point at.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -119,9 +121,12 @@ pub struct RawRelease {
     pub global_set_storage: Vec<Spanned<String>>,
     #[serde(default)]
     pub i386_set_pad_value: i64,
-    /// Architectures whose modules kmod.mk compiles with `-fPIC`.
+    /// By architecture: the flags kmod.mk compiles a module with.
     #[serde(default)]
-    pub pic_modules: Option<Vec<Spanned<String>>>,
+    pub kmod_cflags: BTreeMap<Spanned<String>, Vec<String>>,
+    /// By architecture: the flags kmod.mk links a module with.
+    #[serde(default)]
+    pub kmod_ldflags: BTreeMap<Spanned<String>, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

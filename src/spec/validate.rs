@@ -284,24 +284,23 @@ impl Validator<'_> {
                 global.push(a.get_ref().clone());
             }
             global.sort();
-            let pic_modules = match &r.pic_modules {
-                None => None,
-                Some(list) => {
-                    let mut names = Vec::new();
-                    for a in list {
-                        if !archs.iter().any(|arch| &arch.name == a.get_ref()) {
-                            return self.err(
-                                a.span().start,
-                                Code::UnknownReference,
-                                format!("pic_modules: no arch `{}`", a.get_ref()),
-                            );
-                        }
-                        names.push(a.get_ref().clone());
+            let mut flags = [BTreeMap::new(), BTreeMap::new()];
+            for (table, name, out) in [
+                (&r.kmod_cflags, "kmod_cflags", 0),
+                (&r.kmod_ldflags, "kmod_ldflags", 1),
+            ] {
+                for (a, list) in table {
+                    if !archs.iter().any(|arch| &arch.name == a.get_ref()) {
+                        return self.err(
+                            a.span().start,
+                            Code::UnknownReference,
+                            format!("{name}: no arch `{}`", a.get_ref()),
+                        );
                     }
-                    names.sort();
-                    Some(names)
+                    flags[out].insert(a.get_ref().clone(), list.clone());
                 }
-            };
+            }
+            let [kmod_cflags, kmod_ldflags] = flags;
             releases.push(Release {
                 name: r.name.get_ref().clone(),
                 tree: r.tree.clone(),
@@ -309,7 +308,8 @@ impl Validator<'_> {
                 vnet_copy,
                 global_set_storage: global,
                 i386_set_pad_value: u32::try_from(r.i386_set_pad_value).unwrap_or(0),
-                pic_modules,
+                kmod_cflags,
+                kmod_ldflags,
             });
         }
         releases.sort_by_key(|r| r.freebsd_version);

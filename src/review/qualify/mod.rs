@@ -69,14 +69,7 @@ pub const DEFAULT_ARCHS: [&str; 3] = ["amd64", "aarch64", "i386"];
 /// clang target of `release` (the spec's triple with the release's version,
 /// `x86_64-unknown-freebsd13.2`, `armv7-unknown-freebsd15.1-gnueabihf`).
 pub fn kmod_target(arch: &crate::spec::Arch, release: &Release) -> (String, String) {
-    let triple = match arch.triple.split_once("freebsd") {
-        Some((head, tail)) => {
-            let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
-            format!("{head}freebsd{}{rest}", release.name)
-        }
-        None => arch.triple.clone(),
-    };
-    (arch.machine.clone(), triple)
+    (arch.machine.clone(), arch.triple_for(Some(release)))
 }
 
 #[derive(Debug, thiserror::Error)]
