@@ -65,3 +65,40 @@ fn bad_trees_releases_and_configs_are_refused_with_nothing_written() {
     assert!(err.contains("/VMVNET: no such kernel config"), "{err}");
     assert!(!out.exists(), "nothing may be written");
 }
+
+#[test]
+fn a_config_file_that_differs_from_the_trees_own_is_refused() {
+    let work = tempfile::tempdir().expect("temporary directory");
+    let tree = work.path().join("tree");
+    let conf = work.path().join("conf");
+    let out = work.path().join("out");
+    for dir in ["sys/sys", "sys/conf", "sys/amd64/conf", "tools/build"] {
+        std::fs::create_dir_all(tree.join(dir)).expect("mkdir");
+    }
+    std::fs::create_dir_all(&conf).expect("mkdir");
+    std::fs::write(
+        tree.join("sys/sys/param.h"),
+        "#define __FreeBSD_version 1302001\n",
+    )
+    .expect("write");
+    std::fs::write(tree.join("sys/conf/kern.mk"), "").expect("write");
+    std::fs::write(tree.join("tools/build/make.py"), "").expect("write");
+    std::fs::write(conf.join("VMVNET"), "include VMBASE\n").expect("write");
+    std::fs::write(conf.join("VM.hints"), "hint.uart.0.at=\"isa\"\n").expect("write");
+    std::fs::write(tree.join("sys/amd64/conf/VM.hints"), "other\n").expect("write");
+    let (code, err) = run(&[
+        &tree,
+        Path::new("13.2"),
+        Path::new("amd64"),
+        &conf,
+        &out,
+        Path::new("VMVNET=VIMAGE"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("sys/amd64/conf/VM.hints exists and differs from"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+    assert!(!tree.join("sys/amd64/conf/VMVNET").exists());
+}

@@ -287,3 +287,59 @@ fn the_spec_knows_every_recorded_stock_header() {
         "{text}"
     );
 }
+
+/// What the `kernel` detection mode assumes of a kernel that carries
+/// vnet_support.c (the flag and the shims), against real ones: the kernels
+/// built from trees vendored with `vnetgen vendor --detect kernel`, whose
+/// symbol tables `facts kernel-symbols` recorded as `<kind>-support.txt`.
+#[test]
+fn a_vendored_kernel_exports_what_the_kernel_detection_mode_assumes() {
+    use vnetgen::spec::kernel_model::{recorded, KernelModel};
+    use vnetgen::spec::variant::{Detect, KernelConfig};
+    let spec = vnetgen::spec::Spec::default_spec().expect("default spec");
+    let mut checked = 0;
+    for (config, kind) in [
+        (KernelConfig::Vimage, "vimage"),
+        (KernelConfig::Novimage, "novimage"),
+    ] {
+        let assumed = KernelModel::new(&spec, config, Detect::Kernel).symbols;
+        let stock_model = KernelModel::new(&spec, config, Detect::Probe).symbols;
+        let added: Vec<&String> = assumed.difference(&stock_model).collect();
+        assert!(added.contains(&&spec.flag), "{added:?}");
+        for release_dir in common::subdirs("facts/kernels") {
+            for arch in common::subdirs(&format!("facts/kernels/{release_dir}")) {
+                let dir = common::repo().join(format!("facts/kernels/{release_dir}/{arch}"));
+                let Ok(text) = std::fs::read_to_string(dir.join(format!("{kind}-support.txt")))
+                else {
+                    continue;
+                };
+                let real = recorded::parse(&text);
+                let missing: Vec<&&String> = added.iter().filter(|s| !real.contains(**s)).collect();
+                assert!(
+                    missing.is_empty(),
+                    "{release_dir} {arch} {kind}: the vendored kernel lacks {missing:?}"
+                );
+                // Against the stock kernel of that kind, built from the same
+                // config: the vendored headers change nothing else the
+                // kernel exports, and vnet_support.c adds exactly these.
+                let stock = recorded::parse(
+                    &std::fs::read_to_string(dir.join(format!("{kind}.txt"))).expect("stock"),
+                );
+                let extra: Vec<&String> = real.difference(&stock).collect();
+                let lost: Vec<&String> = stock.difference(&real).collect();
+                assert_eq!(
+                    (extra, lost),
+                    (added.clone(), Vec::new()),
+                    "{release_dir} {arch} {kind}: the vendored kernel against the stock one"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 2,
+        "facts/kernels has no support kernels of both kinds: record them with \
+         `vnetgen facts kernel-symbols --kernels DIR` from kernels built by scripts/build-kernels \
+         on a tree vendored with `vnetgen vendor TREE --detect kernel`"
+    );
+}
