@@ -134,7 +134,7 @@ pub struct ModuleBuild<'a> {
     pub extra_cflags: &'a [String],
 }
 
-fn run(mut cmd: Command, step: &'static str, what: &str) -> Result<(), BuildError> {
+pub(crate) fn run(mut cmd: Command, step: &'static str, what: &str) -> Result<(), BuildError> {
     let tool = cmd.get_program().to_string_lossy().into_owned();
     let out = cmd
         .output()

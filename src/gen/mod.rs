@@ -1,10 +1,12 @@
 //! Generation: the validated spec, through the templates ([`render`]) and
 //! the style(9) layout ([`cformat`]), into stamped text ([`stamp`]), written
-//! atomically and only where it changed ([`output`]).
+//! atomically and only where it changed ([`output`]); and the dispatcher
+//! of a dual module ([`dual`]), from what the build stage read of its sides.
 //!
 //! Uses: `spec`.
 
 pub mod cformat;
+pub mod dual;
 pub mod output;
 pub mod render;
 pub mod stamp;

@@ -20,9 +20,9 @@ pub struct OutputFile {
 #[derive(Debug, thiserror::Error)]
 #[error("rendering template {template}: {source}")]
 pub struct RenderError {
-    template: &'static str,
+    pub(crate) template: &'static str,
     #[source]
-    source: askama::Error,
+    pub(crate) source: askama::Error,
 }
 
 struct Branch {

@@ -50,6 +50,9 @@ pub fn function(name: &str) -> Option<u64> {
         | "vnet_global_eventhandler_iterator_func"
         | "vnet_log_recursion" => k_nothing as *const () as u64,
         "module_register_init" => k_module_register_init as *const () as u64,
+        "sysctl_register_oid" => k_sysctl_register_oid as *const () as u64,
+        "sysctl_unregister_oid" => k_sysctl_unregister_oid as *const () as u64,
+        "sysctl_wlock" | "sysctl_wunlock" => k_nothing as *const () as u64,
         "sysctl_handle_int" => k_sysctl_handle_int as *const () as u64,
         "sysctl_handle_long" | "sysctl_handle_64" => k_sysctl_handle_long as *const () as u64,
         "sysctl_handle_string" => k_sysctl_handle_string as *const () as u64,
@@ -292,6 +295,21 @@ unsafe extern "C" fn k_eventhandler_find_list(name: u64) -> u64 {
 
 unsafe extern "C" fn k_eventhandler_deregister(_list: u64, tag: u64) {
     with(|k| k.eventhandlers.retain(|h| h.tag != tag));
+}
+
+/// `sysctl_register_oid`: one static OID, registered by hand (a dual
+/// module's dispatcher does it for its active side); it belongs to the file
+/// being loaded, and goes with it.
+unsafe extern "C" fn k_sysctl_register_oid(oid: u64) {
+    with(|k| {
+        let file = k.loading.clone().unwrap_or_default();
+        k.register_sysctls(&file, &[oid]);
+    });
+}
+
+/// `sysctl_unregister_oid`.
+unsafe extern "C" fn k_sysctl_unregister_oid(oid: u64) {
+    with(|k| k.sysctls.retain(|s| s.oid != oid));
 }
 
 /// `module_register_init`: registers the module and delivers MOD_LOAD.

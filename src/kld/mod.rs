@@ -254,6 +254,18 @@ impl LoadImages<'_> {
                         .and_then(|ko| {
                             std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
                         }),
+                        LoadItem::Dual { dir, .. } => lab::build_dual_module(
+                            self.spec,
+                            &lab_options,
+                            dir,
+                            self.arch,
+                            self.headers,
+                            &item.extra_cflags(),
+                        )
+                        .map_err(|e| format!("building {} dual: {e}", dir.display()))
+                        .and_then(|ko| {
+                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
+                        }),
                     };
                     run::Prepared { name, bytes }
                 })

@@ -262,11 +262,18 @@ impl Runner<'_> {
                 expect,
             } => {
                 self.boot()?;
+                // A dual module's functions carry their side's prefix; the
+                // one called is the side that runs on this kernel, as the
+                // real kernels reach it (by the active side's sysctls).
+                let side = format!(
+                    "__vnetgen_dual_{}_{function}",
+                    if with(|k| k.vimage()) { "v" } else { "n" }
+                );
                 let addr = with(|k| {
                     k.files.iter().rev().find_map(|f| {
                         f.functions
                             .iter()
-                            .find(|(n, _, _)| n == function)
+                            .find(|(n, _, _)| n == function || *n == side)
                             .map(|x| x.1)
                     })
                 })

@@ -4,7 +4,7 @@
 //! ```text
 //! kernel vimage|novimage [detect=probe|kernel] [vnet-copy=after-relocation|before-relocation] [arch=amd64|i386]
 //! cpus N
-//! load FILE... [variant=V] [built-for=vimage|novimage] [define=NAME[,NAME...]]
+//! load FILE... [variant=V|dual] [built-for=vimage|novimage] [define=NAME[,NAME...]]
 //! expect-load-error "TEXT" [errno=ENOEXEC|N]
 //! vnet create
 //! vnet destroy N
@@ -49,13 +49,18 @@ pub enum LoadItem {
         /// Macros the build defines besides the variant's (`INVARIANTS`).
         defines: Vec<String>,
     },
+    /// A directory of `.c` files, built for amd64 as one dual module
+    /// (`variant=dual`): both compiled-in builds, and the dispatcher.
+    Dual { dir: PathBuf, defines: Vec<String> },
 }
 
 impl LoadItem {
     /// The compiler arguments of a source build's own `define=`s.
     pub fn extra_cflags(&self) -> Vec<String> {
         match self {
-            LoadItem::Sources { defines, .. } => defines.iter().map(|d| format!("-D{d}")).collect(),
+            LoadItem::Sources { defines, .. } | LoadItem::Dual { defines, .. } => {
+                defines.iter().map(|d| format!("-D{d}")).collect()
+            }
             LoadItem::Object(_) => Vec::new(),
         }
     }
@@ -64,7 +69,9 @@ impl LoadItem {
 impl LoadItem {
     pub fn display_name(&self) -> String {
         let path = match self {
-            LoadItem::Object(p) | LoadItem::Sources { dir: p, .. } => p,
+            LoadItem::Object(p)
+            | LoadItem::Sources { dir: p, .. }
+            | LoadItem::Dual { dir: p, .. } => p,
         };
         let stem = path
             .file_name()
@@ -72,7 +79,7 @@ impl LoadItem {
             .unwrap_or_else(|| path.display().to_string());
         match self {
             LoadItem::Object(_) => stem,
-            LoadItem::Sources { .. } => format!("{stem}.ko"),
+            LoadItem::Sources { .. } | LoadItem::Dual { .. } => format!("{stem}.ko"),
         }
     }
 }
@@ -362,13 +369,13 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
             if pos.is_empty() {
                 return Err("load FILE...".into());
             }
-            let variant =
-                match opts.get("variant") {
-                    Some(v) => Some(Variant::from_name(v).ok_or_else(|| {
-                        format!("variant=`{v}`: kld-tied, vimage or vimage-runtime")
-                    })?),
-                    None => None,
-                };
+            let dual = opts.get("variant").is_some_and(|v| *v == "dual");
+            let variant = match opts.get("variant").filter(|_| !dual) {
+                Some(v) => Some(Variant::from_name(v).ok_or_else(|| {
+                    format!("variant=`{v}`: kld-tied, vimage, vimage-runtime or dual")
+                })?),
+                None => None,
+            };
             let built_for = match opts.get("built-for") {
                 Some(k) => KernelConfig::from_name(k)
                     .ok_or_else(|| format!("built-for=`{k}`: vimage or novimage"))?,
@@ -391,6 +398,13 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                 let path = base.join(p);
                 let is_object = p.ends_with(".ko") || p.ends_with(".o");
                 items.push(match (is_object, variant) {
+                    (false, None) if dual => LoadItem::Dual {
+                        dir: path,
+                        defines: defines.clone(),
+                    },
+                    (true, None) if dual => {
+                        return Err(format!("{p}: variant= is for module sources, not a built object"))
+                    }
                     (true, None) => LoadItem::Object(path),
                     (true, Some(_)) => return Err(format!("{p}: variant= is for module sources, not a built object")),
                     (false, Some(variant)) => LoadItem::Sources {

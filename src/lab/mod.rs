@@ -52,6 +52,8 @@ pub enum LabError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Dual(#[from] crate::build::dual::DualError),
     #[error("{0}")]
     Setup(String),
 }
@@ -549,6 +551,88 @@ pub fn build_module_with(
     };
     let (record, _, _) = build_one(spec, options, &toolchain, &generated, &base, &job)?;
     Ok(record.ko)
+}
+
+/// Builds the module whose sources are in `dir` as one dual module (both
+/// compiled-in builds and the dispatcher), through the lab's cache, and
+/// returns its `.ko`.
+pub fn build_dual_module(
+    spec: &Spec,
+    options: &LabOptions,
+    dir: &Path,
+    arch: &str,
+    headers: Option<&Path>,
+    extra_cflags: &[String],
+) -> Result<PathBuf, LabError> {
+    let toolchain = Toolchain::locate()?;
+    let Some(arch_spec) = spec.arch(arch) else {
+        return Err(LabError::Setup(format!("unknown arch `{arch}`")));
+    };
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    if sources.is_empty() {
+        return Err(LabError::Setup(format!("{}: no .c files", dir.display())));
+    }
+    sources.sort();
+    let kmod = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| LabError::Setup(format!("{}: not a module directory", dir.display())))?;
+    let (generated, base) = prepare_cache(spec, options, &toolchain, headers)?;
+    let mut key = cache::KeyHasher::new(&base);
+    key.add("dual", kmod.as_bytes());
+    cache::hash_tree(&mut key, dir).map_err(io(dir))?;
+    key.add("arch", arch.as_bytes());
+    key.add(
+        "release",
+        options
+            .release
+            .as_ref()
+            .map_or("", |r| r.name.as_str())
+            .as_bytes(),
+    );
+    key.add("cflags", extra_cflags.join("\u{1f}").as_bytes());
+    // The joiner and the dispatcher are vnetgen's own: its version keys them.
+    key.add("vnetgen", env!("CARGO_PKG_VERSION").as_bytes());
+    key.add(
+        "shim",
+        include_str!("../../templates/dual_shim.c").as_bytes(),
+    );
+    let key = key.finish();
+    let builds = options.cache.join("builds");
+    let out_dir = builds.join(format!("{}-dual", &key[..24]));
+    let ko = out_dir.join(format!("{kmod}.ko"));
+    if ko.is_file() {
+        return Ok(ko);
+    }
+    static STAGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let staging = builds.join(format!(
+        "{}-dual.tmp-{}-{n}",
+        &key[..24],
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    crate::build::dual::DualBuild {
+        spec,
+        arch: arch_spec,
+        release: options.release.as_ref(),
+        name: &kmod,
+        sources: &sources,
+        generated: &generated,
+        sysroot: &options.sysroot,
+        out_dir: &staging,
+        extra_cflags,
+    }
+    .build(&toolchain)?;
+    if std::fs::rename(&staging, &out_dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    Ok(ko)
 }
 
 fn module_build<'a>(

@@ -142,6 +142,12 @@ int	sysctl_handle_64(SYSCTL_HANDLER_ARGS);
 int	sysctl_handle_string(SYSCTL_HANDLER_ARGS);
 int	sysctl_handle_opaque(SYSCTL_HANDLER_ARGS);
 
+/* Registration of a static OID by hand, under the sysctl lock. */
+void	sysctl_register_oid(struct sysctl_oid *oidp);
+void	sysctl_unregister_oid(struct sysctl_oid *oidp);
+void	sysctl_wlock(void);
+void	sysctl_wunlock(void);
+
 /* Typed NULLs for sysctls that export a constant instead of a variable. */
 #define	SYSCTL_NULL_INT_PTR	((int *)NULL)
 #define	SYSCTL_NULL_UINT_PTR	((u_int *)NULL)

@@ -1,0 +1,711 @@
+//! dual: one `.ko` that carries both compiled-in builds of a module, the
+//! VIMAGE one (side `v`) and the non-VIMAGE one (side `n`), and hands the
+//! kernel only the side of its kind.
+//!
+//! Each source is compiled twice, with the release's compiled-in headers
+//! (the untied VIMAGE build, and the untied build without VIMAGE, as
+//! kmod.mk builds one whose `opt_global.h` lacks it).  The two relocatable
+//! objects are joined here, with the `object` crate:
+//!
+//! - every symbol a side defines is renamed apart (`__vnetgen_dual_v_...`);
+//! - a reference to a symbol that only the other kind of kernel has is
+//!   made weak on the side that makes it (it never runs there);
+//! - the sides' `sysinit_set`, `sysuninit_set`, `sysctl_set` and
+//!   `modmetadata_set` become plain data sections the kernel does not look
+//!   at, with a symbol at each slot; `set_pcpu` and `set_vnet`, the storage
+//!   of DPCPU and VNET variables, stay where the kernel finds them (both
+//!   sides' DPCPU variables are kept: module space is paid twice).
+//!
+//! The dispatcher ([`crate::gen::dual`]) is rendered from what the sides'
+//! sets hold, compiled, and linked with the joined object into the module.
+//! A module that cannot be joined (a set the dispatcher cannot hand on, a
+//! COMMON symbol, sides that declare different modules) stops the build
+//! with the object, section and symbol named, and nothing is written.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use object::elf;
+use object::write::{self, SymbolId};
+use object::{
+    Object as _, ObjectSection as _, ObjectSymbol as _, RelocationTarget, SectionIndex,
+    SectionKind, SymbolFlags, SymbolIndex, SymbolKind, SymbolScope, SymbolSection,
+};
+
+use crate::build::cflags::{self, Target};
+use crate::build::kmod::{link_args, BuildError, ModuleBuild};
+use crate::build::toolchain::Toolchain;
+use crate::gen::dual::{self, ModuleEntry, SetEntry, Side};
+use crate::gen::output::write_atomic;
+use crate::spec::kernel_model::KernelModel;
+use crate::spec::variant::{Detect, KernelConfig, Variant};
+use crate::spec::{Arch, Release, Spec};
+
+/// The sets the dispatcher hands the kernel in place of the sides' own.
+const MOVED_SETS: [&str; 4] = [
+    "sysinit_set",
+    "sysuninit_set",
+    "sysctl_set",
+    "modmetadata_set",
+];
+
+/// The sets the kernel keeps seeing: where DPCPU and VNET variables live.
+const KEPT_SETS: [&str; 2] = ["set_pcpu", "set_vnet"];
+
+/// `sys/module.h`: the kinds of module metadata.
+const MDT_DEPEND: i32 = 1;
+const MDT_MODULE: i32 = 2;
+const MDT_VERSION: i32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DualError {
+    #[error("{object}: section {section}, symbol {symbol}: {message}")]
+    Join {
+        object: String,
+        section: String,
+        symbol: String,
+        message: String,
+    },
+    #[error("{}: {message}", path.display())]
+    Object { path: PathBuf, message: String },
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Render(#[from] crate::gen::render::RenderError),
+    #[error(transparent)]
+    Output(#[from] crate::gen::output::OutputError),
+    #[error("dual modules are built for amd64 so far (relocatable objects); {0} is not")]
+    Arch(String),
+}
+
+/// One side to join: its tag (`v` or `n`), its relocatable object, and the
+/// undefined symbols it must reference weakly.
+pub struct SideInput<'a> {
+    pub tag: &'static str,
+    pub path: &'a Path,
+    pub weak: &'a BTreeSet<String>,
+}
+
+fn join_error(object: &Path, section: &str, symbol: &str, message: impl Into<String>) -> DualError {
+    DualError::Join {
+        object: object.display().to_string(),
+        section: section.to_string(),
+        symbol: symbol.to_string(),
+        message: message.into(),
+    }
+}
+
+fn object_error(path: &Path) -> impl Fn(object::Error) -> DualError + '_ {
+    move |e| DualError::Object {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// What a pointer in a section points at: the target's section and offset.
+struct Pointer {
+    section: SectionIndex,
+    offset: u64,
+}
+
+/// One side's object, read.
+struct Read<'d> {
+    file: object::File<'d>,
+    /// Relocations by (section, offset): the target symbol and addend.
+    relocations: HashMap<(SectionIndex, u64), (SymbolIndex, i64)>,
+}
+
+impl<'d> Read<'d> {
+    fn new(path: &'d Path, data: &'d [u8]) -> Result<Read<'d>, DualError> {
+        let file = object::File::parse(data).map_err(object_error(path))?;
+        let mut relocations = HashMap::new();
+        for section in file.sections() {
+            for (offset, r) in section.relocations() {
+                if let RelocationTarget::Symbol(s) = r.target() {
+                    relocations.insert((section.index(), offset), (s, r.addend()));
+                }
+            }
+        }
+        Ok(Read { file, relocations })
+    }
+
+    /// Where the pointer stored at `offset` of `section` points.
+    fn pointer(&self, section: SectionIndex, offset: u64) -> Option<Pointer> {
+        let (symbol, addend) = *self.relocations.get(&(section, offset))?;
+        let symbol = self.file.symbol_by_index(symbol).ok()?;
+        let SymbolSection::Section(target) = symbol.section() else {
+            return None;
+        };
+        Some(Pointer {
+            section: target,
+            offset: symbol.address().wrapping_add_signed(addend),
+        })
+    }
+
+    fn bytes(&self, at: &Pointer, len: usize) -> Option<&'d [u8]> {
+        let data = self.file.section_by_index(at.section).ok()?.data().ok()?;
+        let start = usize::try_from(at.offset).ok()?;
+        data.get(start..start.checked_add(len)?)
+    }
+
+    fn int(&self, at: &Pointer, plus: u64) -> Option<i32> {
+        let b = self.bytes(
+            &Pointer {
+                section: at.section,
+                offset: at.offset + plus,
+            },
+            4,
+        )?;
+        let b = [b[0], b[1], b[2], b[3]];
+        Some(if self.file.is_little_endian() {
+            i32::from_le_bytes(b)
+        } else {
+            i32::from_be_bytes(b)
+        })
+    }
+
+    fn c_string(&self, at: &Pointer) -> Option<String> {
+        let data = self.file.section_by_index(at.section).ok()?.data().ok()?;
+        let rest = data.get(usize::try_from(at.offset).ok()?..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+    }
+
+    fn section_name(&self, index: SectionIndex) -> String {
+        self.file
+            .section_by_index(index)
+            .ok()
+            .and_then(|s| s.name().ok().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// The renamed form of a side's symbol.
+fn renamed(tag: &str, name: &str) -> String {
+    format!("__vnetgen_dual_{tag}_{name}")
+}
+
+fn elf_flags(
+    st_info: elf::SymbolInfo,
+    st_other: elf::SymbolOther,
+) -> SymbolFlags<write::SectionId, SymbolId> {
+    SymbolFlags::Elf { st_info, st_other }
+}
+
+/// Joins the two sides into `out` and returns what each side's sets hold.
+pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualError> {
+    let mut datas = Vec::new();
+    for side in &sides {
+        datas.push(std::fs::read(side.path).map_err(|e| DualError::Object {
+            path: side.path.to_path_buf(),
+            message: e.to_string(),
+        })?);
+    }
+    let reads = [
+        Read::new(sides[0].path, &datas[0])?,
+        Read::new(sides[1].path, &datas[1])?,
+    ];
+    let first = &reads[0].file;
+    if first.kind() != object::ObjectKind::Relocatable
+        || first.format() != object::BinaryFormat::Elf
+    {
+        return Err(join_error(
+            sides[0].path,
+            "",
+            "",
+            "not an ELF relocatable object",
+        ));
+    }
+    let endian = if first.is_little_endian() {
+        object::Endianness::Little
+    } else {
+        object::Endianness::Big
+    };
+    let mut w = write::Object::new(object::BinaryFormat::Elf, first.architecture(), endian);
+    w.flags = first.flags();
+    let pointer_size: u64 = if first.is_64() { 8 } else { 4 };
+    // One undefined symbol per name, across both sides; weak only where
+    // every side that references it may do so weakly.
+    let mut undefined: HashMap<String, SymbolId> = HashMap::new();
+    let mut results = [Side::default(), Side::default()];
+
+    for (side, read) in sides.iter().zip(&reads) {
+        let file = &read.file;
+        if file.architecture() != first.architecture() {
+            return Err(join_error(
+                side.path,
+                "",
+                "",
+                "the sides are of different architectures",
+            ));
+        }
+        if file.comdats().next().is_some() {
+            return Err(join_error(
+                side.path,
+                ".group",
+                "",
+                "section groups (COMDAT) are not joined",
+            ));
+        }
+        let mut section_map: HashMap<SectionIndex, write::SectionId> = HashMap::new();
+        let mut moved: Vec<(SectionIndex, &'static str)> = Vec::new();
+        for section in file.sections() {
+            let name = section.name().map_err(object_error(side.path))?;
+            let kind = section.kind();
+            // The writer makes its own symbol, string and relocation
+            // tables; notes and the address-significance table go.
+            if matches!(kind, SectionKind::Metadata | SectionKind::Linker)
+                || name.is_empty()
+                || name == ".note.GNU-stack"
+                || name == ".llvm_addrsig"
+                || name.starts_with(".note")
+            {
+                continue;
+            }
+            let new_name = match name.strip_prefix("set_") {
+                Some(set) if MOVED_SETS.contains(&set) => {
+                    let set = MOVED_SETS
+                        .iter()
+                        .find(|s| **s == set)
+                        .copied()
+                        .unwrap_or("sysinit_set");
+                    moved.push((section.index(), set));
+                    format!(".vnetgen.dual.{}.{set}", side.tag)
+                }
+                Some(_) if KEPT_SETS.contains(&name) => name.to_string(),
+                Some(_) => {
+                    return Err(join_error(
+                        side.path,
+                        name,
+                        "",
+                        "a linker set the dispatcher cannot hand to the kernel",
+                    ))
+                }
+                None => name.to_string(),
+            };
+            let id = w.add_section(Vec::new(), new_name.into_bytes(), kind);
+            w.section_mut(id).flags = section.flags();
+            if matches!(
+                kind,
+                SectionKind::UninitializedData | SectionKind::UninitializedTls
+            ) {
+                w.append_section_bss(id, section.size(), section.align().max(1));
+            } else {
+                let data = section.data().map_err(object_error(side.path))?;
+                w.append_section_data(id, data, section.align().max(1));
+            }
+            section_map.insert(section.index(), id);
+        }
+
+        let mut symbol_map: HashMap<SymbolIndex, SymbolId> = HashMap::new();
+        for sym in file.symbols() {
+            let name = sym.name().map_err(object_error(side.path))?;
+            let SymbolFlags::Elf { st_info, st_other } = sym.flags() else {
+                continue;
+            };
+            match sym.section() {
+                SymbolSection::Section(index) => {
+                    let Some(&section) = section_map.get(&index) else {
+                        continue;
+                    };
+                    if sym.kind() == SymbolKind::Section {
+                        symbol_map.insert(sym.index(), w.section_symbol(section));
+                        continue;
+                    }
+                    let id = w.add_symbol(write::Symbol {
+                        name: if name.is_empty() {
+                            Vec::new()
+                        } else {
+                            renamed(side.tag, name).into_bytes()
+                        },
+                        value: sym.address(),
+                        size: sym.size(),
+                        kind: sym.kind(),
+                        scope: sym.scope(),
+                        weak: sym.is_weak(),
+                        section: write::SymbolSection::Section(section),
+                        flags: elf_flags(st_info, st_other),
+                    });
+                    symbol_map.insert(sym.index(), id);
+                }
+                SymbolSection::Undefined => {
+                    // The bounds of a moved set are its new section's.
+                    let bound = ["__start_set_", "__stop_set_"].iter().find_map(|p| {
+                        let set = name.strip_prefix(p)?;
+                        let (index, _) = moved.iter().find(|(_, s)| *s == set)?;
+                        Some((*p == "__stop_set_", *index))
+                    });
+                    if let Some((stop, index)) = bound {
+                        let section = section_map[&index];
+                        let size = file.section_by_index(index).map(|s| s.size()).unwrap_or(0);
+                        let id = w.add_symbol(write::Symbol {
+                            name: renamed(side.tag, name).into_bytes(),
+                            value: if stop { size } else { 0 },
+                            size: 0,
+                            kind: SymbolKind::Data,
+                            scope: SymbolScope::Compilation,
+                            weak: false,
+                            section: write::SymbolSection::Section(section),
+                            flags: SymbolFlags::None,
+                        });
+                        symbol_map.insert(sym.index(), id);
+                        continue;
+                    }
+                    let wants_weak = sym.is_weak() || side.weak.contains(name);
+                    let id = *undefined.entry(name.to_string()).or_insert_with(|| {
+                        w.add_symbol(write::Symbol {
+                            name: name.as_bytes().to_vec(),
+                            value: 0,
+                            size: 0,
+                            kind: sym.kind(),
+                            scope: SymbolScope::Dynamic,
+                            weak: wants_weak,
+                            section: write::SymbolSection::Undefined,
+                            flags: elf_flags(
+                                elf::SymbolInfo::new(
+                                    if wants_weak {
+                                        elf::STB_WEAK
+                                    } else {
+                                        elf::STB_GLOBAL
+                                    },
+                                    st_info.st_type(),
+                                ),
+                                st_other,
+                            ),
+                        })
+                    });
+                    if !wants_weak {
+                        let s = w.symbol_mut(id);
+                        s.weak = false;
+                        if let SymbolFlags::Elf { st_info, .. } = &mut s.flags {
+                            *st_info = elf::SymbolInfo::new(elf::STB_GLOBAL, st_info.st_type());
+                        }
+                    }
+                    symbol_map.insert(sym.index(), id);
+                }
+                SymbolSection::Common => {
+                    return Err(join_error(
+                        side.path,
+                        "COMMON",
+                        name,
+                        "a COMMON symbol: build with -fno-common, as kmod.mk does",
+                    ))
+                }
+                // File symbols and absolute values say nothing the module needs.
+                _ => {}
+            }
+        }
+
+        for section in file.sections() {
+            let Some(&id) = section_map.get(&section.index()) else {
+                continue;
+            };
+            for (offset, r) in section.relocations() {
+                let RelocationTarget::Symbol(target) = r.target() else {
+                    return Err(join_error(
+                        side.path,
+                        section.name().unwrap_or(""),
+                        "",
+                        format!("a relocation at {offset:#x} against no symbol"),
+                    ));
+                };
+                let Some(&symbol) = symbol_map.get(&target) else {
+                    let name = file
+                        .symbol_by_index(target)
+                        .ok()
+                        .and_then(|s| s.name().ok().map(str::to_string))
+                        .unwrap_or_default();
+                    return Err(join_error(
+                        side.path,
+                        section.name().unwrap_or(""),
+                        &name,
+                        format!("a relocation at {offset:#x} against a symbol of a section the joiner does not keep"),
+                    ));
+                };
+                w.add_relocation(
+                    id,
+                    write::Relocation {
+                        offset,
+                        symbol,
+                        addend: r.addend(),
+                        flags: r.flags(),
+                    },
+                )
+                .map_err(|e| {
+                    join_error(
+                        side.path,
+                        section.name().unwrap_or(""),
+                        "",
+                        format!("relocation at {offset:#x}: {e}"),
+                    )
+                })?;
+            }
+        }
+
+        // What the moved sets hold, with a symbol at every slot.
+        let result = &mut results[if side.tag == "v" { 0 } else { 1 }];
+        let alias = |w: &mut write::Object, name: String, at: &Pointer, kind: SymbolKind| {
+            let section = *section_map.get(&at.section)?;
+            Some(w.add_symbol(write::Symbol {
+                name: name.into_bytes(),
+                value: at.offset,
+                size: 0,
+                kind,
+                scope: SymbolScope::Dynamic,
+                weak: false,
+                section: write::SymbolSection::Section(section),
+                flags: SymbolFlags::None,
+            }))
+        };
+        for (index, set) in &moved {
+            let size = file.section_by_index(*index).map(|s| s.size()).unwrap_or(0);
+            for k in 0..size / pointer_size {
+                let slot_at = Pointer {
+                    section: *index,
+                    offset: k * pointer_size,
+                };
+                let slot = renamed(side.tag, &format!("{set}_{k}"));
+                alias(&mut w, slot.clone(), &slot_at, SymbolKind::Data);
+                let Some(target) = read.pointer(*index, k * pointer_size) else {
+                    // i386's padding word, or an empty slot.
+                    continue;
+                };
+                let missing = |what: &str| {
+                    join_error(
+                        side.path,
+                        &read.section_name(target.section),
+                        &slot,
+                        format!("{what} of the entry at slot {k} of set_{set} cannot be read"),
+                    )
+                };
+                match *set {
+                    "sysinit_set" | "sysuninit_set" => {
+                        let subsystem = read
+                            .int(&target, 0)
+                            .ok_or_else(|| missing("the subsystem"))?;
+                        let order = read.int(&target, 4).ok_or_else(|| missing("the order"))?;
+                        let entry = SetEntry {
+                            slot,
+                            subsystem: subsystem as u32,
+                            order: order as u32,
+                        };
+                        if *set == "sysinit_set" {
+                            result.sysinits.push(entry);
+                        } else {
+                            result.sysuninits.push(entry);
+                        }
+                    }
+                    "sysctl_set" => result.sysctls.push(slot),
+                    _ => {
+                        // struct mod_metadata: md_version, md_type, md_data, md_cval.
+                        let md_type = read.int(&target, 4).ok_or_else(|| missing("md_type"))?;
+                        let data_at = 8;
+                        let cval_at = 8 + pointer_size;
+                        let name = read
+                            .pointer(target.section, target.offset + cval_at)
+                            .and_then(|p| read.c_string(&p))
+                            .ok_or_else(|| missing("md_cval"))?;
+                        let data = read
+                            .pointer(target.section, target.offset + data_at)
+                            .ok_or_else(|| missing("md_data"))?;
+                        match md_type {
+                            MDT_MODULE => {
+                                // moduledata_t: name, evhand, priv.
+                                let mut refer = |plus: u64, what: &str, kind| {
+                                    read.pointer(data.section, data.offset + plus)
+                                        .and_then(|p| {
+                                            let n = renamed(side.tag, &format!("{what}_{k}"));
+                                            alias(&mut w, n.clone(), &p, kind).map(|_| n)
+                                        })
+                                };
+                                let evhand = refer(pointer_size, "evhand", SymbolKind::Text);
+                                let private = refer(2 * pointer_size, "priv", SymbolKind::Data);
+                                result.modules.push(ModuleEntry {
+                                    name,
+                                    evhand,
+                                    private,
+                                });
+                            }
+                            MDT_VERSION => {
+                                let v = read.int(&data, 0).ok_or_else(|| missing("mv_version"))?;
+                                result.versions.push((name, v));
+                            }
+                            MDT_DEPEND => {
+                                let n = |i: u64| {
+                                    read.int(&data, 4 * i).ok_or_else(|| missing("md_ver"))
+                                };
+                                result.depends.push((name, n(0)?, n(1)?, n(2)?));
+                            }
+                            other => {
+                                return Err(join_error(
+                                    side.path,
+                                    "set_modmetadata_set",
+                                    &slot,
+                                    format!("module metadata of type {other} is not joined"),
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Both sides declare the same modules, versions and dependencies.
+    let [v, n] = &results;
+    let names = |s: &Side| {
+        s.modules
+            .iter()
+            .map(|m| m.name.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    let sorted = |mut x: Vec<(String, i32)>| {
+        x.sort();
+        x
+    };
+    let mut depends = (v.depends.clone(), n.depends.clone());
+    depends.0.sort();
+    depends.1.sort();
+    if names(v) != names(n)
+        || sorted(v.versions.clone()) != sorted(n.versions.clone())
+        || depends.0 != depends.1
+    {
+        return Err(join_error(
+            sides[1].path,
+            "set_modmetadata_set",
+            "",
+            "the VIMAGE and non-VIMAGE builds declare different modules, versions or dependencies",
+        ));
+    }
+
+    let bytes = w.write().map_err(|e| DualError::Object {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomic(out, &bytes)?;
+    Ok(results)
+}
+
+/// The undefined symbols each side may reference weakly: those that only
+/// the other kind of kernel lacks.  (VIMAGE side, non-VIMAGE side.)
+pub fn weak_sets(spec: &Spec) -> (BTreeSet<String>, BTreeSet<String>) {
+    let vimage = KernelModel::new(spec, KernelConfig::Vimage, Detect::Probe).symbols;
+    let novimage = KernelModel::new(spec, KernelConfig::Novimage, Detect::Probe).symbols;
+    let mut only_vimage: BTreeSet<String> = vimage.difference(&novimage).cloned().collect();
+    let mut only_novimage: BTreeSet<String> = novimage.difference(&vimage).cloned().collect();
+    // What the spec says only one kind has, whichever the recorded model.
+    for family in &spec.families {
+        for v in &family.kernel_variables {
+            if family.virtualized {
+                only_vimage.insert(format!("{}{v}", family.prefix));
+                only_novimage.insert(v.clone());
+            }
+        }
+    }
+    (only_vimage, only_novimage)
+}
+
+/// One dual module build.
+pub struct DualBuild<'a> {
+    pub spec: &'a Spec,
+    pub arch: &'a Arch,
+    pub release: Option<&'a Release>,
+    pub name: &'a str,
+    pub sources: &'a [PathBuf],
+    pub generated: &'a Path,
+    pub sysroot: &'a Path,
+    pub out_dir: &'a Path,
+    pub extra_cflags: &'a [String],
+}
+
+impl DualBuild<'_> {
+    /// One side: built for a kernel of that kind (`-DVIMAGE` or not),
+    /// untied, into `out_dir`.
+    fn side<'b>(&'b self, vimage: bool, out_dir: &'b Path, extra: &'b [String]) -> ModuleBuild<'b> {
+        let (variant, kernel) = if vimage {
+            (Variant::Vimage, KernelConfig::Vimage)
+        } else {
+            (Variant::KldTied, KernelConfig::Novimage)
+        };
+        ModuleBuild {
+            spec: self.spec,
+            target: Target {
+                variant,
+                kernel,
+                arch: self.arch,
+                release: self.release,
+            },
+            name: self.name,
+            sources: self.sources,
+            generated: self.generated,
+            sysroot: self.sysroot,
+            out_dir,
+            extra_cflags: extra,
+        }
+    }
+
+    /// Builds both sides, joins them and links the module; returns it.
+    pub fn build(&self, toolchain: &Toolchain) -> Result<PathBuf, DualError> {
+        if self.arch.name != "amd64" {
+            return Err(DualError::Arch(self.arch.name.clone()));
+        }
+        let v_dir = self.out_dir.join("v");
+        let n_dir = self.out_dir.join("n");
+        let mut n_extra = self.extra_cflags.to_vec();
+        // Untied: the non-VIMAGE build of the compiled-in headers without
+        // KLD_TIED, as kmod.mk builds an untied module without VIMAGE.
+        n_extra.push("-UKLD_TIED".to_string());
+        let v_ko = self
+            .side(true, &v_dir, self.extra_cflags)
+            .build(toolchain)?;
+        let n_side = self.side(false, &n_dir, &n_extra);
+        let n_ko = n_side.build(toolchain)?;
+
+        let (weak_v, weak_n) = weak_sets(self.spec);
+        let joined = self.out_dir.join("joined.o");
+        let [v, n] = join(
+            [
+                SideInput {
+                    tag: "v",
+                    path: &v_ko,
+                    weak: &weak_v,
+                },
+                SideInput {
+                    tag: "n",
+                    path: &n_ko,
+                    weak: &weak_n,
+                },
+            ],
+            &joined,
+        )?;
+        let shim = self.out_dir.join("dual_shim.c");
+        write_atomic(&shim, dual::shim(self.name, &v, &n)?.as_bytes())?;
+        let shim_o = self.out_dir.join("dual_shim.o");
+        let mut flags = cflags::cflags(
+            self.spec,
+            &n_side.target,
+            self.generated,
+            self.sysroot,
+            true,
+        );
+        flags.extend(n_extra.iter().cloned());
+        let mut cc = Command::new(&toolchain.clang);
+        cc.args(&flags)
+            .arg("-O2")
+            .arg("-c")
+            .arg(&shim)
+            .arg("-o")
+            .arg(&shim_o);
+        crate::build::kmod::run(cc, "compile", &shim.display().to_string())?;
+        let ko = self.out_dir.join(format!("{}.ko", self.name));
+        let mut ld = Command::new(&toolchain.lld);
+        ld.args(link_args(self.arch, self.release, None))
+            .arg("-o")
+            .arg(&ko)
+            .arg(&joined)
+            .arg(&shim_o);
+        crate::build::kmod::run(ld, "link", &ko.display().to_string())?;
+        Ok(ko)
+    }
+}

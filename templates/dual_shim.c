@@ -1,0 +1,150 @@
+/*
+ * The dispatcher of the dual module {{ module }}: the module carries a VIMAGE
+ * build (side v) and a non-VIMAGE build (side n) of the same sources, each
+ * with its linker sets moved out of the kernel's sight.  The kernel sees
+ * only this file's sets.  Each SYSINIT and SYSUNINIT of either side has a
+ * proxy here, with the subsystem and order of the original, that runs the
+ * original only on its side's kind of kernel; the active side's sysctls are
+ * registered first and unregistered last; the module metadata is declared
+ * once, and its event handler is the active side's.
+ */
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/kernel.h>
+#include <sys/linker_set.h>
+#include <sys/module.h>
+#include <sys/sysctl.h>
+
+/* A VIMAGE kernel defines vnet0; the reference is weak, 0 elsewhere. */
+struct vnet;
+extern struct vnet *vnet0 __weak_symbol;
+
+static int
+dual_vimage(void)
+{
+
+	return (&vnet0 != NULL);
+}
+
+/* One entry of a side's sysinit_set or sysuninit_set. */
+struct dual_entry {
+	int		vimage;
+	struct sysinit	**slot;
+};
+
+static void
+dual_run(const void *arg)
+{
+	const struct dual_entry *entry = arg;
+	struct sysinit *si;
+
+	if (entry->vimage != dual_vimage())
+		return;
+	si = *entry->slot;
+	(*si->func)(si->udata);
+}
+{%- for p in proxies %}
+
+extern struct sysinit *{{ p.slot }};
+static const struct dual_entry {{ p.name }}_entry = { {{ p.vimage }}, &{{ p.slot }} };
+static struct sysinit {{ p.name }} = {
+	.subsystem = {{ p.subsystem }},
+	.order = {{ p.order }},
+	.func = dual_run,
+	.udata = &{{ p.name }}_entry,
+};
+DATA_WSET({{ p.set }}, {{ p.name }});
+{%- endfor %}
+{%- for s in sysctl_slots %}
+extern struct sysctl_oid *{{ s }};
+{%- endfor %}
+
+/* Each side's static sysctls, in its set's order. */
+static struct sysctl_oid **const dual_sysctls_v[] = {
+{%- for s in sysctls_v %}
+	&{{ s }},
+{%- endfor %}
+	NULL
+};
+static struct sysctl_oid **const dual_sysctls_n[] = {
+{%- for s in sysctls_n %}
+	&{{ s }},
+{%- endfor %}
+	NULL
+};
+
+static void
+dual_sysctls_register(const void *arg __unused)
+{
+	struct sysctl_oid **const *oid;
+
+	oid = dual_vimage() ? dual_sysctls_v : dual_sysctls_n;
+	sysctl_wlock();
+	for (; *oid != NULL; oid++)
+		sysctl_register_oid(**oid);
+	sysctl_wunlock();
+}
+
+static void
+dual_sysctls_unregister(const void *arg __unused)
+{
+	struct sysctl_oid **const *oid;
+
+	oid = dual_vimage() ? dual_sysctls_v : dual_sysctls_n;
+	sysctl_wlock();
+	for (; *oid != NULL; oid++)
+		sysctl_unregister_oid(**oid);
+	sysctl_wunlock();
+}
+
+/*
+ * Before every other SYSINIT of the file, and after every SYSUNINIT, as the
+ * kernel registers a module's sysctls: the lowest subsystem that runs
+ * (SI_SUB_DUMMY never does, and 13.2 marks a SYSINIT done with SI_SUB_DONE).
+ */
+SYSINIT(dual_sysctls, SI_SUB_DUMMY + 2, SI_ORDER_FIRST, dual_sysctls_register,
+    NULL);
+SYSUNINIT(dual_sysctls, SI_SUB_DUMMY + 2, SI_ORDER_FIRST,
+    dual_sysctls_unregister, NULL);
+{%- for m in modules %}
+
+{%- if let Some(h) = m.evhand_v %}
+extern int {{ h }}(module_t, int, void *);
+{%- endif %}
+{%- if let Some(h) = m.evhand_n %}
+extern int {{ h }}(module_t, int, void *);
+{%- endif %}
+{%- if let Some(p) = m.priv_v %}
+extern char {{ p }}[];
+{%- endif %}
+{%- if let Some(p) = m.priv_n %}
+extern char {{ p }}[];
+{%- endif %}
+
+static int
+dual_modevent_{{ m.index }}(module_t mod, int type, void *arg __unused)
+{
+
+	if (dual_vimage())
+		return ({{ m.call_v }});
+	return ({{ m.call_n }});
+}
+
+static moduledata_t dual_module_{{ m.index }} = {
+	"{{ m.name }}",
+	dual_modevent_{{ m.index }},
+	NULL
+};
+MODULE_METADATA(_dual_module_{{ m.index }}, MDT_MODULE, &dual_module_{{ m.index }}, "{{ m.name }}");
+{%- endfor %}
+{%- for v in versions %}
+
+static struct mod_version dual_version_{{ v.index }} = { {{ v.version }} };
+MODULE_METADATA(_dual_version_{{ v.index }}, MDT_VERSION, &dual_version_{{ v.index }}, "{{ v.name }}");
+{%- endfor %}
+{%- for d in depends %}
+
+static struct mod_depend dual_depend_{{ d.index }} = { {{ d.min }}, {{ d.pref }}, {{ d.max }} };
+MODULE_METADATA(_dual_depend_{{ d.index }}, MDT_DEPEND, &dual_depend_{{ d.index }}, "{{ d.name }}");
+{%- endfor %}

@@ -1,0 +1,197 @@
+//! dual: one `.ko` carrying the VIMAGE and the non-VIMAGE build of a
+//! module, and a dispatcher that hands the kernel one side.  What the
+//! joined object shows the kernel is checked here; that it loads and runs
+//! on both kinds of kernel is `tests/kld/dual*.kld`, in the emulator and
+//! on the real kernels (`tests/vm.rs`).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use object::{Object, ObjectSection, ObjectSymbol};
+use vnetgen::build::dual::{join, DualError, SideInput};
+use vnetgen::lab::{build_dual_module, LabOptions};
+use vnetgen::spec::Spec;
+
+fn lab_options() -> LabOptions {
+    let spec = Spec::default_spec().expect("default spec");
+    LabOptions {
+        archs: vec!["amd64".into()],
+        variants: Vec::new(),
+        kernels: Vec::new(),
+        kmods: common::repo().join("tests/kmods"),
+        jobs: 1,
+        cache: common::repo().join("target/vnetgen-dual-tests"),
+        sysroot: vnetgen::build::cflags::stub_sysroot(),
+        progress: false,
+        release: spec.newest_release().cloned(),
+    }
+}
+
+#[test]
+fn the_kernel_sees_the_dispatchers_sets_and_each_side_renamed_apart() {
+    common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let ko = build_dual_module(
+        &spec,
+        &lab_options(),
+        &common::repo().join("tests/kmods/vnet_full"),
+        "amd64",
+        None,
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let data = std::fs::read(&ko).expect("read the module");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    let sections: Vec<&str> = file.sections().filter_map(|s| s.name().ok()).collect();
+    for side in ["v", "n"] {
+        for set in [
+            "sysinit_set",
+            "sysuninit_set",
+            "sysctl_set",
+            "modmetadata_set",
+        ] {
+            assert!(
+                sections.contains(&format!(".vnetgen.dual.{side}.{set}").as_str()),
+                "{side} {set}: {sections:?}"
+            );
+        }
+    }
+    // The kernel's sets are the dispatcher's: one MDT_MODULE, and one proxy
+    // a side's SYSINIT, plus the sysctl registration.
+    assert!(sections.contains(&"set_sysinit_set") && sections.contains(&"set_modmetadata_set"));
+    assert!(
+        !sections.contains(&"set_sysctl_set"),
+        "the sides' sysctls are registered by the dispatcher: {sections:?}"
+    );
+    let size = |name: &str| {
+        file.sections()
+            .find(|s| s.name() == Ok(name))
+            .map_or(0, |s| s.size())
+    };
+    let v = size(".vnetgen.dual.v.sysinit_set") / 8;
+    let n = size(".vnetgen.dual.n.sysinit_set") / 8;
+    assert_eq!(size("set_sysinit_set") / 8, v + n + 1);
+    // The VIMAGE side's VNET storage stays where the kernel finds it.
+    assert!(sections.contains(&"set_vnet"), "{sections:?}");
+
+    let symbol = |name: &str| file.symbols().find(|s| s.name() == Ok(name));
+    for defined in ["vnet_full_init_calls_get", "vnet_full_add"] {
+        assert!(symbol(defined).is_none(), "{defined} kept its name");
+        for side in ["v", "n"] {
+            let renamed = format!("__vnetgen_dual_{side}_{defined}");
+            assert!(
+                symbol(&renamed).is_some_and(|s| s.is_definition()),
+                "{renamed}"
+            );
+        }
+    }
+    // What one kind of kernel lacks is referenced weakly: the VIMAGE
+    // side's VNET variable of the kernel, the other side's plain one, and
+    // the dispatcher's probe.
+    for weak in ["vnet_entry_ip_defttl", "ip_defttl", "vnet0"] {
+        let s = symbol(weak).unwrap_or_else(|| panic!("no reference to {weak}"));
+        assert!(
+            s.is_undefined() && s.is_weak(),
+            "{weak} must be a weak reference"
+        );
+    }
+    let printf = symbol("printf").expect("printf");
+    assert!(printf.is_undefined() && !printf.is_weak());
+}
+
+fn compile(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let toolchain = common::toolchain();
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, text).expect("write");
+    let obj = dir.join(format!("{name}.o"));
+    let ok = Command::new(&toolchain.clang)
+        .args([
+            "--target=x86_64-unknown-freebsd15.1",
+            "-mcmodel=kernel",
+            "-O2",
+            "-c",
+        ])
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj)
+        .status()
+        .expect("clang")
+        .success();
+    assert!(ok);
+    obj
+}
+
+#[test]
+fn what_cannot_be_joined_stops_the_build_naming_object_section_and_symbol() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let none = Default::default();
+    let good = compile(dir.path(), "good", "int good(void) { return 1; }\n");
+    let set = compile(
+        dir.path(),
+        "set",
+        "static int x;\n\
+         __attribute__((section(\"set_foo_set\"), used)) static void *entry = &x;\n",
+    );
+    let common_sym = {
+        let toolchain = common::toolchain();
+        let src = dir.path().join("common.c");
+        std::fs::write(&src, "int shared_counter;\n").expect("write");
+        let obj = dir.path().join("common.o");
+        assert!(Command::new(&toolchain.clang)
+            .args(["--target=x86_64-unknown-freebsd15.1", "-fcommon", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj)
+            .status()
+            .expect("clang")
+            .success());
+        obj
+    };
+    let out = dir.path().join("joined.o");
+    for (bad, section, symbol, words) in [
+        (
+            &set,
+            "set_foo_set",
+            "",
+            "a linker set the dispatcher cannot hand to the kernel",
+        ),
+        (
+            &common_sym,
+            "COMMON",
+            "shared_counter",
+            "build with -fno-common",
+        ),
+    ] {
+        let err = join(
+            [
+                SideInput {
+                    tag: "v",
+                    path: &good,
+                    weak: &none,
+                },
+                SideInput {
+                    tag: "n",
+                    path: bad,
+                    weak: &none,
+                },
+            ],
+            &out,
+        )
+        .expect_err("must be refused");
+        let DualError::Join {
+            object,
+            section: s,
+            symbol: y,
+            message,
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(object, &bad.display().to_string());
+        assert_eq!((s.as_str(), y.as_str()), (section, symbol), "{err}");
+        assert!(message.contains(words), "{err}");
+        assert!(!out.exists(), "nothing may be written");
+    }
+}
