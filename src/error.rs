@@ -85,6 +85,8 @@ pub enum Error {
     Facts(Box<crate::review::facts::FactsError>),
     #[error(transparent)]
     Qualify(Box<crate::review::qualify::QualifyError>),
+    #[error(transparent)]
+    Dual(Box<crate::build::dual::DualError>),
     #[error("{0}")]
     Usage(String),
 }
@@ -111,6 +113,10 @@ impl Error {
             | Error::Diff(crate::review::diff::DiffError::Usage(_)) => exit::USAGE,
             Error::Kld(e) if matches!(**e, crate::kld::KldError::Scenario(_)) => exit::USAGE,
             Error::Qualify(e) if e.is_bad_input() => exit::USAGE,
+            // A module that cannot be joined is bad input, named in full.
+            Error::Dual(e) if matches!(**e, crate::build::dual::DualError::Join { .. }) => {
+                exit::USAGE
+            }
             Error::Vm(e)
                 if matches!(
                     **e,

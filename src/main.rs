@@ -64,6 +64,9 @@ enum Command {
         #[command(subcommand)]
         command: cli::facts::FactsCommand,
     },
+    /// Join a module's VIMAGE and non-VIMAGE builds into one dual module,
+    /// which hands the kernel the side of its kind.
+    Dual(cli::dual::DualArgs),
     /// Build FreeBSD's own network modules from real FreeBSD trees with the
     /// stock headers and with vnetgen's (through Makefile.inc), compare the
     /// objects, and write a report.
@@ -85,6 +88,7 @@ fn run(command: Command) -> Result<i32, vnetgen::Error> {
         Command::Bench(args) => cli::bench::run(args),
         Command::Facts { command } => cli::facts::run(command),
         Command::Qualify(args) => cli::qualify::run(args),
+        Command::Dual(args) => cli::dual::run(args),
     }
 }
 

@@ -195,3 +195,94 @@ fn what_cannot_be_joined_stops_the_build_naming_object_section_and_symbol() {
         assert!(!out.exists(), "nothing may be written");
     }
 }
+
+/// `vnetgen dual` joins two builds made elsewhere; a side that is no
+/// object is refused with its path, and the output is not written.
+#[test]
+fn the_dual_command_joins_two_builds_and_refuses_what_it_cannot() {
+    let toolchain = common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let generated = common::generate(&spec);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let side = |variant, kernel, name: &str| {
+        common::build_kmod(
+            &toolchain,
+            &spec,
+            generated.path(),
+            "amd64",
+            variant,
+            kernel,
+            "vnet_full",
+            &dir.path().join(name),
+        )
+    };
+    use vnetgen::spec::variant::{KernelConfig, Variant};
+    let v = side(Variant::Vimage, KernelConfig::Vimage, "v");
+    // A tied build declares another dependency (on the kernel itself):
+    // the sides must be untied, and a tied one is refused.
+    let tied = side(Variant::KldTied, KernelConfig::Novimage, "tied");
+    let sources = common::kmod_sources("vnet_full");
+    let sysroot = vnetgen::build::cflags::stub_sysroot();
+    let untied = ["-UKLD_TIED".to_string()];
+    let n = vnetgen::build::kmod::ModuleBuild {
+        spec: &spec,
+        target: vnetgen::build::cflags::Target {
+            variant: Variant::KldTied,
+            kernel: KernelConfig::Novimage,
+            arch: spec.arch("amd64").expect("amd64"),
+            release: None,
+        },
+        name: "vnet_full",
+        sources: &sources,
+        generated: generated.path(),
+        sysroot: &sysroot,
+        out_dir: &dir.path().join("n"),
+        extra_cflags: &untied,
+    }
+    .build(&toolchain)
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("vnet_full.ko");
+    let run = |novimage: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+            .args(["dual", "--vimage"])
+            .arg(&v)
+            .arg("--novimage")
+            .arg(novimage)
+            .arg("-o")
+            .arg(&out)
+            .arg("--headers")
+            .arg(generated.path())
+            .output()
+            .expect("run vnetgen dual")
+    };
+    let refused = run(&tied);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "section set_modmetadata_set: the VIMAGE and non-VIMAGE builds declare different"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+    let ok = run(&n);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let data = std::fs::read(&out).expect("the dual module");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    assert!(file
+        .symbols()
+        .any(|s| s.name() == Ok("__vnetgen_dual_n_vnet_full_add")));
+
+    std::fs::remove_file(&out).expect("remove");
+    let not_elf = dir.path().join("not.ko");
+    std::fs::write(&not_elf, "not an object").expect("write");
+    let bad = run(&not_elf);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&not_elf.display().to_string()), "{stderr}");
+    assert!(!out.exists(), "nothing may be written");
+}

@@ -60,7 +60,7 @@ const MDT_VERSION: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DualError {
-    #[error("{object}: section {section}, symbol {symbol}: {message}")]
+    #[error("{object}: {}: {message}", place(section, symbol))]
     Join {
         object: String,
         section: String,
@@ -85,6 +85,16 @@ pub struct SideInput<'a> {
     pub tag: &'static str,
     pub path: &'a Path,
     pub weak: &'a BTreeSet<String>,
+}
+
+/// `section S, symbol Y`, leaving out what is not known.
+fn place(section: &str, symbol: &str) -> String {
+    match (section.is_empty(), symbol.is_empty()) {
+        (false, false) => format!("section {section}, symbol {symbol}"),
+        (false, true) => format!("section {section}"),
+        (true, false) => format!("symbol {symbol}"),
+        (true, true) => "the object".to_string(),
+    }
 }
 
 fn join_error(object: &Path, section: &str, symbol: &str, message: impl Into<String>) -> DualError {
@@ -588,19 +598,33 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
 }
 
 /// The undefined symbols each side may reference weakly: those that only
-/// the other kind of kernel lacks.  (VIMAGE side, non-VIMAGE side.)
-pub fn weak_sets(spec: &Spec) -> (BTreeSet<String>, BTreeSet<String>) {
+/// the other kind of kernel lacks (VIMAGE side, non-VIMAGE side).  From
+/// the spec's kernel models, and from the real kernels of the release and
+/// architecture where they are recorded: their VIMAGE and non-VIMAGE
+/// configs differ in that option alone, so what one has and the other
+/// lacks is VIMAGE's (`ether_reassign`, `prison_owns_vnet`, ...).
+pub fn weak_sets(
+    spec: &Spec,
+    release: Option<&Release>,
+    arch: &str,
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let vimage = KernelModel::new(spec, KernelConfig::Vimage, Detect::Probe).symbols;
     let novimage = KernelModel::new(spec, KernelConfig::Novimage, Detect::Probe).symbols;
     let mut only_vimage: BTreeSet<String> = vimage.difference(&novimage).cloned().collect();
     let mut only_novimage: BTreeSet<String> = novimage.difference(&vimage).cloned().collect();
-    // What the spec says only one kind has, whichever the recorded model.
     for family in &spec.families {
         for v in &family.kernel_variables {
             if family.virtualized {
                 only_vimage.insert(format!("{}{v}", family.prefix));
                 only_novimage.insert(v.clone());
             }
+        }
+    }
+    if let Some(release) = release {
+        let real = |c| crate::spec::kernel_model::recorded::symbols(&release.name, arch, c);
+        if let (Some(v), Some(n)) = (real(KernelConfig::Vimage), real(KernelConfig::Novimage)) {
+            only_vimage.extend(v.difference(&n).cloned());
+            only_novimage.extend(n.difference(&v).cloned());
         }
     }
     (only_vimage, only_novimage)
@@ -662,18 +686,69 @@ impl DualBuild<'_> {
         let n_side = self.side(false, &n_dir, &n_extra);
         let n_ko = n_side.build(toolchain)?;
 
-        let (weak_v, weak_n) = weak_sets(self.spec);
+        Assembly {
+            spec: self.spec,
+            arch: self.arch,
+            release: self.release,
+            name: self.name,
+            generated: self.generated,
+            sysroot: self.sysroot,
+            out_dir: self.out_dir,
+        }
+        .assemble(
+            toolchain,
+            &v_ko,
+            &n_ko,
+            &self.out_dir.join(format!("{}.ko", self.name)),
+        )
+    }
+}
+
+/// The second half of a dual build, for two sides built elsewhere (by the
+/// lab, or by kmod.mk through `Makefile.inc`): join them, render and
+/// compile the dispatcher, link the module.
+pub struct Assembly<'a> {
+    pub spec: &'a Spec,
+    pub arch: &'a Arch,
+    pub release: Option<&'a Release>,
+    /// The module's name, as its `.ko` is called.
+    pub name: &'a str,
+    /// The generated headers and the sysroot the dispatcher compiles with.
+    pub generated: &'a Path,
+    pub sysroot: &'a Path,
+    /// Where the joined object and the dispatcher go.
+    pub out_dir: &'a Path,
+}
+
+impl Assembly<'_> {
+    /// Joins `vimage_ko` and `novimage_ko` into the module `ko`, written
+    /// whole or not at all.
+    pub fn assemble(
+        &self,
+        toolchain: &Toolchain,
+        vimage_ko: &Path,
+        novimage_ko: &Path,
+        ko: &Path,
+    ) -> Result<PathBuf, DualError> {
+        if self.arch.name != "amd64" {
+            return Err(DualError::Arch(self.arch.name.clone()));
+        }
+        std::fs::create_dir_all(self.out_dir).map_err(|e| DualError::Object {
+            path: self.out_dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let (weak_v, weak_n) = weak_sets(self.spec, self.release, &self.arch.name);
         let joined = self.out_dir.join("joined.o");
         let [v, n] = join(
             [
                 SideInput {
                     tag: "v",
-                    path: &v_ko,
+                    path: vimage_ko,
                     weak: &weak_v,
                 },
                 SideInput {
                     tag: "n",
-                    path: &n_ko,
+                    path: novimage_ko,
                     weak: &weak_n,
                 },
             ],
@@ -682,14 +757,15 @@ impl DualBuild<'_> {
         let shim = self.out_dir.join("dual_shim.c");
         write_atomic(&shim, dual::shim(self.name, &v, &n)?.as_bytes())?;
         let shim_o = self.out_dir.join("dual_shim.o");
-        let mut flags = cflags::cflags(
-            self.spec,
-            &n_side.target,
-            self.generated,
-            self.sysroot,
-            true,
-        );
-        flags.extend(n_extra.iter().cloned());
+        // The dispatcher is compiled as the non-VIMAGE, untied side is.
+        let target = Target {
+            variant: Variant::KldTied,
+            kernel: KernelConfig::Novimage,
+            arch: self.arch,
+            release: self.release,
+        };
+        let mut flags = cflags::cflags(self.spec, &target, self.generated, self.sysroot, true);
+        flags.push("-UKLD_TIED".to_string());
         let mut cc = Command::new(&toolchain.clang);
         cc.args(&flags)
             .arg("-O2")
@@ -698,14 +774,19 @@ impl DualBuild<'_> {
             .arg("-o")
             .arg(&shim_o);
         crate::build::kmod::run(cc, "compile", &shim.display().to_string())?;
-        let ko = self.out_dir.join(format!("{}.ko", self.name));
+        // Linked beside the target and renamed over it: never half a module.
+        let staged = self.out_dir.join(format!("{}.ko.tmp", self.name));
         let mut ld = Command::new(&toolchain.lld);
         ld.args(link_args(self.arch, self.release, None))
             .arg("-o")
-            .arg(&ko)
+            .arg(&staged)
             .arg(&joined)
             .arg(&shim_o);
         crate::build::kmod::run(ld, "link", &ko.display().to_string())?;
-        Ok(ko)
+        std::fs::rename(&staged, ko).map_err(|e| DualError::Object {
+            path: ko.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(ko.to_path_buf())
     }
 }

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cflags;
 pub mod check;
 pub mod diff;
+pub mod dual;
 pub mod explain;
 pub mod facts;
 pub mod generate;

@@ -153,6 +153,9 @@ pub enum BuildKind {
     KldUntiedNovimage,
     /// Untied with Makefile.inc, VNETGEN_VARIANT=vimage-runtime.
     VimageRuntime,
+    /// The two `kld-untied-*` builds joined into one dual module (amd64):
+    /// not a bmake build of its own.
+    Dual,
 }
 
 impl BuildKind {
@@ -168,6 +171,20 @@ impl BuildKind {
         BuildKind::VimageRuntime,
     ];
 
+    /// The report's columns: every build, then the dual modules.
+    pub const COLUMNS: [BuildKind; 10] = [
+        BuildKind::StockVimage,
+        BuildKind::StockNovimage,
+        BuildKind::StockTiedVimage,
+        BuildKind::StockTiedNovimage,
+        BuildKind::KldTiedVimage,
+        BuildKind::KldTiedNovimage,
+        BuildKind::KldUntiedVimage,
+        BuildKind::KldUntiedNovimage,
+        BuildKind::VimageRuntime,
+        BuildKind::Dual,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             BuildKind::StockVimage => "stock-vimage",
@@ -179,6 +196,7 @@ impl BuildKind {
             BuildKind::KldUntiedVimage => "kld-untied-vimage",
             BuildKind::KldUntiedNovimage => "kld-untied-novimage",
             BuildKind::VimageRuntime => "vimage-runtime",
+            BuildKind::Dual => "dual",
         }
     }
 
@@ -384,14 +402,39 @@ pub struct Totals {
     pub fingerprints_match: usize,
     pub fingerprints_differ: usize,
     pub fingerprints_not_recorded: usize,
+    /// Dual modules (amd64), counted apart from the builds above.
+    pub dual_joined: usize,
+    pub dual_failed: usize,
+    pub dual_loads: usize,
+    pub dual_loads_as_stock: usize,
+    pub dual_wont_load: usize,
+    pub dual_no_kernel_recorded: usize,
 }
 
 impl Totals {
     pub fn of(rows: &[Row]) -> Totals {
-        let mut t = Totals {
-            builds: rows.len(),
-            ..Totals::default()
-        };
+        let mut t = Totals::default();
+        for r in rows.iter().filter(|r| r.build == BuildKind::Dual) {
+            if r.compiles {
+                t.dual_joined += 1;
+            } else {
+                t.dual_failed += 1;
+            }
+            if let Check::Prediction { vimage, novimage } = &r.check {
+                for v in [vimage, novimage] {
+                    match v {
+                        Verdict::Loads => t.dual_loads += 1,
+                        Verdict::LoadsAsStock { .. } => t.dual_loads_as_stock += 1,
+                        Verdict::WontLoad { .. } | Verdict::KnownLimit { .. } => {
+                            t.dual_wont_load += 1
+                        }
+                        Verdict::NoKernelRecorded => t.dual_no_kernel_recorded += 1,
+                    }
+                }
+            }
+        }
+        let rows: Vec<&Row> = rows.iter().filter(|r| r.build != BuildKind::Dual).collect();
+        t.builds = rows.len();
         let stock: HashMap<(&str, &str, &str, bool), usize> = rows
             .iter()
             .filter(|r| matches!(r.build, BuildKind::StockVimage | BuildKind::StockNovimage))
@@ -403,6 +446,7 @@ impl Totals {
             })
             .collect();
         for r in rows {
+            let r: &Row = r;
             if r.build.variant().is_some()
                 && stock
                     .get(&(&*r.release, &*r.arch, &*r.module, r.build.vimage()))
@@ -761,6 +805,98 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
         rows.push(row);
     }
 
+    // The dual modules: each amd64 module's two kld-untied builds joined.
+    if options.archs.iter().any(|a| a == "amd64") {
+        let toolchain = crate::build::toolchain::Toolchain::locate()
+            .map_err(|e| QualifyError::Setup(e.to_string()))?;
+        let ko_of = |release: &str, module: &str, kind: BuildKind| {
+            let k = (
+                release.to_string(),
+                "amd64".to_string(),
+                module.to_string(),
+                kind,
+            );
+            index.get(&k).and_then(|&r| {
+                let objs = normalised[r].as_ref()?;
+                let (ko, _) = objs.iter().find(|(n, _)| n.ends_with(".ko"))?;
+                Some((r, outcomes[r].objdir.join(ko)))
+            })
+        };
+        for (tree, release) in &trees {
+            for module in &options.modules {
+                let dir = format!("dual/{}-amd64-{}", release.name, module.replace('/', "-"));
+                let mut row = Row {
+                    module: module.clone(),
+                    release: release.name.clone(),
+                    arch: "amd64".to_string(),
+                    build: BuildKind::Dual,
+                    compiles: false,
+                    warnings: 0,
+                    first_error: None,
+                    check: Check::NotMade {
+                        why: "a side did not compile".to_string(),
+                    },
+                    fingerprint: None,
+                    recorded: None,
+                    build_dir: dir.clone(),
+                };
+                let (Some((_, v_ko)), Some((n, n_ko))) = (
+                    ko_of(&release.name, module, BuildKind::KldUntiedVimage),
+                    ko_of(&release.name, module, BuildKind::KldUntiedNovimage),
+                ) else {
+                    rows.push(row);
+                    continue;
+                };
+                let work = options.cache.join(&dir);
+                let name = v_ko
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let ko = work.join(format!("{name}.ko"));
+                let Some(amd64) = spec.arch("amd64") else {
+                    return Err(QualifyError::UnknownArch("amd64".to_string()));
+                };
+                let assembled = crate::build::dual::Assembly {
+                    spec,
+                    arch: amd64,
+                    release: Some(release),
+                    name: &name,
+                    generated: &outcomes[n].objdir.join("vnetgen"),
+                    sysroot: &tree.join("sys"),
+                    out_dir: &work,
+                }
+                .assemble(&toolchain, &v_ko, &n_ko, &ko);
+                match assembled {
+                    Err(e) => {
+                        row.first_error = Some(e.to_string());
+                        row.check = Check::NotMade {
+                            why: "not joined".to_string(),
+                        };
+                    }
+                    Ok(ko) => {
+                        row.compiles = true;
+                        let empty = BTreeSet::new();
+                        let extra = provided
+                            .get(&(release.name.clone(), "amd64".to_string()))
+                            .unwrap_or(&empty);
+                        let stock = [
+                            (
+                                KernelConfig::Vimage,
+                                ko_of(&release.name, module, BuildKind::StockVimage).map(|x| x.1),
+                            ),
+                            (
+                                KernelConfig::Novimage,
+                                ko_of(&release.name, module, BuildKind::StockNovimage).map(|x| x.1),
+                            ),
+                        ];
+                        row.check = predict_ko(spec, &release.name, "amd64", &ko, extra, &stock)?;
+                    }
+                }
+                rows.push(row);
+            }
+        }
+    }
+
     if options.record {
         for (_, release) in &trees {
             let mut f = facts.remove(&release.name).unwrap_or_default();
@@ -910,6 +1046,25 @@ fn predict(
             why: "no .ko".to_string(),
         });
     };
+    predict_ko(
+        spec,
+        release,
+        arch,
+        &outcome.objdir.join(ko),
+        provided,
+        stock,
+    )
+}
+
+/// [`predict`] for a module file.
+fn predict_ko(
+    spec: &Spec,
+    release: &str,
+    arch: &str,
+    ko: &Path,
+    provided: &BTreeSet<String>,
+    stock: &[(KernelConfig, Option<PathBuf>)],
+) -> Result<Check, QualifyError> {
     let configs: Vec<KernelConfig> = [KernelConfig::Vimage, KernelConfig::Novimage]
         .into_iter()
         .filter(|&c| recorded::symbols(release, arch, c).is_some())
@@ -917,7 +1072,7 @@ fn predict(
     let mut verdicts: BTreeMap<KernelConfig, Verdict> = BTreeMap::new();
     if !configs.is_empty() {
         let extra: HashSet<String> = provided.iter().cloned().collect();
-        verdicts = self::verdicts(spec, release, &configs, &outcome.objdir.join(ko), &extra)?;
+        verdicts = self::verdicts(spec, release, &configs, ko, &extra)?;
         for (config, stock_ko) in stock {
             let Some(Verdict::WontLoad { reason }) = verdicts.get(config) else {
                 continue;

@@ -153,6 +153,15 @@ pub fn markdown(r: &QualifyReport) -> String {
             "stock fingerprints not recorded",
             t.fingerprints_not_recorded,
         ),
+        ("dual modules joined (amd64)", t.dual_joined),
+        ("dual modules not joined", t.dual_failed),
+        ("dual predicted to load (per kernel)", t.dual_loads),
+        (
+            "dual predicted to load where the stock build does",
+            t.dual_loads_as_stock,
+        ),
+        ("dual predicted not to load", t.dual_wont_load),
+        ("dual: no kernel recorded", t.dual_no_kernel_recorded),
     ] {
         let _ = writeln!(s, "| {what} | {n} |");
     }
@@ -167,7 +176,9 @@ pub fn markdown(r: &QualifyReport) -> String {
          (V: VIMAGE, N: without), with the symbols the other modules export; \
          \"loads as stock\": the recorded kernel refuses it only for symbols the stock \
          build for that kind of kernel needs too (options the small recorded kernel \
-         lacks, such as INET6 or MAC), so it loads wherever the stock build does."
+         lacks, such as INET6 or MAC), so it loads wherever the stock build does; \
+         `dual` (amd64) the two `kld-untied-*` builds joined into one module \
+         (`vnetgen dual`), predicted the same way."
     );
 
     let mut groups: BTreeMap<(&str, &str), Vec<&Row>> = BTreeMap::new();
@@ -194,7 +205,11 @@ pub fn markdown(r: &QualifyReport) -> String {
         let _ = writeln!(s, "\n## {release} {arch}\n");
         let mut header = "| module |".to_string();
         let mut rule = "|---|".to_string();
-        for k in BuildKind::ALL {
+        let columns: Vec<BuildKind> = BuildKind::COLUMNS
+            .into_iter()
+            .filter(|k| rows.iter().any(|row| row.build == *k))
+            .collect();
+        for k in &columns {
             let _ = write!(header, " {} |", k.name());
             rule.push_str("---|");
         }
@@ -211,9 +226,9 @@ pub fn markdown(r: &QualifyReport) -> String {
                 continue;
             };
             let mut line = format!("| {module} |");
-            for k in BuildKind::ALL {
+            for k in &columns {
                 let text = cells
-                    .get(&k)
+                    .get(k)
                     .map_or_else(|| "—".to_string(), |row| cell(row));
                 let _ = write!(line, " {text} |");
             }
