@@ -99,6 +99,20 @@ fn the_kernel_sees_the_dispatchers_sets_and_each_side_renamed_apart() {
     }
     let printf = symbol("printf").expect("printf");
     assert!(printf.is_undefined() && !printf.is_weak());
+
+    // `vnetgen inspect` tells a dual module, and that it loads on both.
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .arg("inspect")
+        .arg(&ko)
+        .args(["--format", "json"])
+        .output()
+        .expect("run vnetgen inspect");
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let module = &report["modules"][0];
+    assert_eq!(module["build"], "dual");
+    assert_eq!(module["loads"]["vimage"]["ok"], true);
+    assert_eq!(module["loads"]["novimage"]["ok"], true);
 }
 
 fn compile(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {

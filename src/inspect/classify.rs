@@ -16,6 +16,9 @@ pub enum Layout {
     Vimage,
     /// VIMAGE layout with a run-time choice.
     Runtime(Detect),
+    /// Both compiled-in builds, joined (`vnetgen dual`): the VIMAGE side
+    /// runs on VIMAGE kernels, the other elsewhere.
+    Dual,
 }
 
 impl Layout {
@@ -25,6 +28,7 @@ impl Layout {
             Layout::Novimage => "novimage",
             Layout::Vimage => "vimage",
             Layout::Runtime(_) => "vimage-runtime",
+            Layout::Dual => "dual",
         }
     }
 }
@@ -41,6 +45,25 @@ pub struct Classification {
 /// virtualized variables even when the object shows no trace of them.
 pub fn classify(spec: &Spec, object: &ObjectInfo, uses_virtualized: bool) -> Classification {
     let mut evidence = Vec::new();
+    // A dual module keeps each side's sets under sections of its own.
+    let sides: Vec<&str> = ["v", "n"]
+        .into_iter()
+        .filter(|side| {
+            let prefix = format!(".vnetgen.dual.{side}.");
+            object.sections.iter().any(|s| s.name.starts_with(&prefix))
+        })
+        .collect();
+    if sides.len() == 2 {
+        evidence.push(
+            "sections .vnetgen.dual.v.* and .vnetgen.dual.n.*: a dual module; its VIMAGE side \
+             (__vnetgen_dual_v_*) runs on VIMAGE kernels, the other (__vnetgen_dual_n_*) elsewhere"
+                .to_string(),
+        );
+        return Classification {
+            layout: Layout::Dual,
+            evidence,
+        };
+    }
     let virtualized: Vec<_> = spec.families.iter().filter(|f| f.virtualized).collect();
     let mut vimage_layout = false;
     // i386's module link script pads every set, an empty one too: a set no
