@@ -27,6 +27,7 @@ dual_vimage(void)
 	return (&vnet0 != NULL);
 }
 
+{%- if !proxies.is_empty() %}
 /* One entry of a side's sysinit_set or sysuninit_set. */
 struct dual_entry {
 	int		vimage;
@@ -44,6 +45,7 @@ dual_run(const void *arg)
 	si = *entry->slot;
 	(*si->func)(si->udata);
 }
+{%- endif %}
 {%- for p in proxies %}
 
 extern struct sysinit *{{ p.slot }};

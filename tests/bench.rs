@@ -268,10 +268,22 @@ fn the_default_strategy_has_the_fewest_extra_instructions_on_amd64() {
     {
         assert!(r.extra <= 5, "{r:?}");
     }
+    // dual: the active side is the compiled-in build's code, access for
+    // access and byte for byte, on both kinds of kernel.
+    assert_eq!(report.dual.len(), 2 * bench::ACCESSES.len());
+    for r in &report.dual {
+        assert!(r.compiled_in > 0 && r.extra == 0, "{r:?}");
+    }
+    assert_eq!(report.dual_text.len(), 2);
+    for t in &report.dual_text {
+        assert!(t.compiled_in > 0 && t.active == t.compiled_in, "{t:?}");
+        assert!(t.module > t.active, "{t:?}");
+    }
     let json: serde_json::Value =
         serde_json::from_str(&bench::report::json(&report)).expect("json");
     assert_eq!(json["schema"], 1);
-    assert!(bench::report::text(&report).contains("== strategy branch =="));
+    let text = bench::report::text(&report);
+    assert!(text.contains("== strategy branch ==") && text.contains("== dual (amd64) =="));
 }
 
 #[test]

@@ -171,6 +171,30 @@ pub struct StrategyReport {
     pub meets_targets: bool,
 }
 
+/// One access of the dual probe module, on one kind of kernel: the active
+/// side's longest path against the compiled-in build's (amd64).
+#[derive(Debug, Clone, Serialize)]
+pub struct DualRow {
+    pub kernel: KernelConfig,
+    pub access: String,
+    pub compiled_in: usize,
+    pub dual: usize,
+    pub extra: i64,
+}
+
+/// The dual probe module's code (amd64): the bytes of the active side's
+/// functions against the compiled-in build's, and the whole module's.
+#[derive(Debug, Clone, Serialize)]
+pub struct DualText {
+    pub kernel: KernelConfig,
+    /// Bytes of the compiled-in build's functions.
+    pub compiled_in: u64,
+    /// Bytes of the active side's functions in the dual module.
+    pub active: u64,
+    /// `.text` of the whole dual module: both sides and the dispatcher.
+    pub module: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub schema: u32,
@@ -178,6 +202,9 @@ pub struct BenchReport {
     pub default_accessor: Option<String>,
     pub targets: Targets,
     pub strategies: Vec<StrategyReport>,
+    /// The dual build (amd64; empty where amd64 is not measured).
+    pub dual: Vec<DualRow>,
+    pub dual_text: Vec<DualText>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -419,6 +446,66 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             executed,
         });
     }
+    // The dual build: the active side is the compiled-in build's code.
+    let mut dual = Vec::new();
+    let mut dual_text = Vec::new();
+    if archs.iter().any(|a| a == "amd64") {
+        let ko = lab::build_dual_module(
+            &base,
+            &lab_options(Vec::new()),
+            &options.probe,
+            "amd64",
+            None,
+            &[],
+        )?;
+        let listing = disassembly(&ko)?;
+        let module = text_size(&ko)?;
+        for kernel in KERNELS {
+            let side = match kernel {
+                KernelConfig::Vimage => "v",
+                KernelConfig::Novimage => "n",
+            };
+            let Some(ci) = base_paths.get(&("amd64".to_string(), kernel)) else {
+                continue;
+            };
+            for (access, function) in ACCESSES {
+                let name = format!("__vnetgen_dual_{side}_{function}");
+                let (Some(insns), Some(ci_paths)) = (listing.get(&name), ci.get(function)) else {
+                    return Err(BenchError::Missing(format!(
+                        "{name} is not in the dual probe module's disassembly"
+                    )));
+                };
+                let active = disasm::paths("amd64", insns)
+                    .iter()
+                    .map(|p| p.len())
+                    .max()
+                    .unwrap_or(0);
+                let compiled = ci_paths.iter().map(|p| p.len()).max().unwrap_or(0);
+                dual.push(DualRow {
+                    kernel,
+                    access: access.to_string(),
+                    compiled_in: compiled,
+                    dual: active,
+                    extra: active as i64 - compiled as i64,
+                });
+            }
+            let (variant, built_for) = compiled_in(kernel);
+            let ci_ko = lab::build_module(
+                &base,
+                &lab_options(Vec::new()),
+                &options.probe,
+                "amd64",
+                variant,
+                built_for,
+            )?;
+            dual_text.push(DualText {
+                kernel,
+                compiled_in: function_bytes(&ci_ko, "")?,
+                active: function_bytes(&ko, &format!("__vnetgen_dual_{side}_"))?,
+                module,
+            });
+        }
+    }
     Ok(BenchReport {
         schema: 1,
         default_accessor: base.accessor.clone(),
@@ -427,7 +514,25 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             max_text_ratio: MAX_TEXT_RATIO,
         },
         strategies,
+        dual,
+        dual_text,
     })
+}
+
+/// The bytes of a module's functions whose names start with `prefix` (all
+/// of them, but a dual module's dispatcher, for an empty one).
+fn function_bytes(ko: &Path, prefix: &str) -> Result<u64, BenchError> {
+    use object::{Object, ObjectSymbol, SymbolKind};
+    let data =
+        std::fs::read(ko).map_err(|e| BenchError::Missing(format!("{}: {e}", ko.display())))?;
+    let file = object::File::parse(&*data)
+        .map_err(|e| BenchError::Missing(format!("{}: {e}", ko.display())))?;
+    Ok(file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition())
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(prefix)))
+        .map(|s| s.size())
+        .sum())
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -496,6 +601,19 @@ pub fn probe_paths(
     arch: &str,
     ko: &Path,
 ) -> Result<BTreeMap<String, Vec<disasm::Path>>, BenchError> {
+    let functions = disassembly(ko)?;
+    Ok(ACCESSES
+        .iter()
+        .filter_map(|(_, f)| {
+            functions
+                .get(*f)
+                .map(|insns| (f.to_string(), disasm::paths(arch, insns)))
+        })
+        .collect())
+}
+
+/// Every function of a module's `.text`, disassembled.
+fn disassembly(ko: &Path) -> Result<BTreeMap<String, Vec<disasm::Insn>>, BenchError> {
     let tool = objdump();
     let out = Command::new(&tool)
         .args(["-d", "--no-show-raw-insn", "--section=.text"])
@@ -511,13 +629,5 @@ pub fn probe_paths(
             output: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    let functions = disasm::parse_objdump(&String::from_utf8_lossy(&out.stdout));
-    Ok(ACCESSES
-        .iter()
-        .filter_map(|(_, f)| {
-            functions
-                .get(*f)
-                .map(|insns| (f.to_string(), disasm::paths(arch, insns)))
-        })
-        .collect())
+    Ok(disasm::parse_objdump(&String::from_utf8_lossy(&out.stdout)))
 }

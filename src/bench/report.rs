@@ -44,6 +44,38 @@ pub fn text(report: &BenchReport) -> String {
     for s in &report.strategies {
         strategy(&mut out, s);
     }
+    if !report.dual.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n== dual (amd64) ==\n\nstatic: instructions on the path, compiled-in -> the active side (extra)"
+        );
+        for r in &report.dual {
+            let _ = writeln!(
+                out,
+                "{:<9} {:<20} {:>3} -> {:>3} ({:+})",
+                r.kernel.to_string(),
+                r.access,
+                r.compiled_in,
+                r.dual,
+                r.extra
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n.text: bytes of the probe module's functions, compiled-in -> the active side; the whole dual module"
+        );
+        for t in &report.dual_text {
+            let _ = writeln!(
+                out,
+                "{:<9} {:>5} -> {:>5}; module .text {} ({:.2}x the compiled-in functions)",
+                t.kernel.to_string(),
+                t.compiled_in,
+                t.active,
+                t.module,
+                t.module as f64 / t.compiled_in.max(1) as f64
+            );
+        }
+    }
     out
 }
 
