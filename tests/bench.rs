@@ -229,6 +229,7 @@ fn the_default_strategy_has_the_fewest_extra_instructions_on_amd64() {
     options.archs = vec!["amd64".into()];
     options.cache = cache();
     options.jobs = 2;
+    options.native_rounds = 3;
     let report = bench::run(&options).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.default_accessor.as_deref(), Some("branch"));
     for s in &report.strategies {
@@ -279,6 +280,20 @@ fn the_default_strategy_has_the_fewest_extra_instructions_on_amd64() {
         assert!(t.compiled_in > 0 && t.active == t.compiled_in, "{t:?}");
         assert!(t.module > t.active, "{t:?}");
     }
+    // The native measure times every strategy and the dual build against
+    // the compiled-in build, round by round (what it measures is for
+    // BENCHMARKS.md, not for a test: only its shape is checked here).
+    assert_eq!(
+        report.native.len(),
+        2 * bench::ACCESSES.len() * (report.strategies.len() + 1)
+    );
+    for r in &report.native {
+        assert!(
+            r.ticks > 0.0 && r.compiled_in_ticks > 0.0 && r.rounds > 0,
+            "{r:?}"
+        );
+    }
+    assert!(report.native.iter().any(|r| r.build == "dual"));
     let json: serde_json::Value =
         serde_json::from_str(&bench::report::json(&report)).expect("json");
     assert_eq!(json["schema"], 1);

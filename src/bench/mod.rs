@@ -21,6 +21,7 @@
 
 pub mod callgrind;
 pub mod disasm;
+pub mod native;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -90,6 +91,10 @@ pub struct BenchOptions {
     pub callgrind_exe: Option<PathBuf>,
     /// Loop iterations of the executed measure.
     pub iterations: u64,
+    /// Rounds of the native measure (amd64, x86-64 hosts); 0 skips it.
+    pub native_rounds: usize,
+    /// Loop iterations of each timed call of the native measure.
+    pub native_iterations: u64,
 }
 
 impl BenchOptions {
@@ -109,6 +114,8 @@ impl BenchOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             callgrind_exe: None,
             iterations: 1_000_000,
+            native_rounds: 15,
+            native_iterations: 200_000,
         }
     }
 }
@@ -205,6 +212,9 @@ pub struct BenchReport {
     /// The dual build (amd64; empty where amd64 is not measured).
     pub dual: Vec<DualRow>,
     pub dual_text: Vec<DualText>,
+    /// Native ticks per access of every run-time strategy and the dual
+    /// build against the compiled-in build (amd64, x86-64 hosts).
+    pub native: Vec<native::NativeRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -300,6 +310,8 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
     };
 
     let mut strategies = Vec::new();
+    // Each strategy's spec and amd64 probe module, for the native measure.
+    let mut runtime_probes: Vec<(String, Spec, PathBuf)> = Vec::new();
     for name in &names {
         let spec = Spec::parse_with_accessor(&options.spec_name, &options.spec_text, name)?;
         let doc = spec
@@ -371,6 +383,9 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
                 KernelConfig::Vimage,
             )?;
             let rt = probe_paths(arch, &ko)?;
+            if arch == "amd64" {
+                runtime_probes.push((format!("vimage-runtime {name}"), spec.clone(), ko.clone()));
+            }
             for kernel in KERNELS {
                 let Some(ci) = base_paths.get(&(arch.clone(), kernel)) else {
                     continue;
@@ -506,6 +521,54 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             });
         }
     }
+    // The native measure: every build side by side, round after round.
+    let mut native_rows = Vec::new();
+    if options.native_rounds > 0 && cfg!(target_arch = "x86_64") && !dual_text.is_empty() {
+        let dual_ko = lab::build_dual_module(
+            &base,
+            &lab_options(Vec::new()),
+            &options.probe,
+            "amd64",
+            None,
+            &[],
+        )?;
+        for kernel in KERNELS {
+            let (variant, built_for) = compiled_in(kernel);
+            let ci = native::Timed {
+                name: "compiled-in".to_string(),
+                spec: &base,
+                ko: lab::build_module(
+                    &base,
+                    &lab_options(Vec::new()),
+                    &options.probe,
+                    "amd64",
+                    variant,
+                    built_for,
+                )?,
+            };
+            let mut others: Vec<native::Timed> = runtime_probes
+                .iter()
+                .map(|(name, spec, ko)| native::Timed {
+                    name: name.clone(),
+                    spec,
+                    ko: ko.clone(),
+                })
+                .collect();
+            others.push(native::Timed {
+                name: "dual".to_string(),
+                spec: &base,
+                ko: dual_ko.clone(),
+            });
+            native_rows.extend(native::measure(
+                options,
+                kernel,
+                &ci,
+                &others,
+                options.native_rounds,
+                options.native_iterations,
+            )?);
+        }
+    }
     Ok(BenchReport {
         schema: 1,
         default_accessor: base.accessor.clone(),
@@ -516,6 +579,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         strategies,
         dual,
         dual_text,
+        native: native_rows,
     })
 }
 

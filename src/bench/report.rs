@@ -44,6 +44,27 @@ pub fn text(report: &BenchReport) -> String {
     for s in &report.strategies {
         strategy(&mut out, s);
     }
+    if !report.native.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n== native (amd64, time-stamp counter) ==\n\nticks per iteration, the build against the compiled-in one in the same round: median ratio [first, third quartile] over the rounds"
+        );
+        for r in &report.native {
+            let _ = writeln!(
+                out,
+                "{:<9} {:<20} {:<24} {:>6.2} vs {:>6.2}  {:.3}x [{:.3}, {:.3}] ({} rounds)",
+                r.kernel.to_string(),
+                r.access,
+                r.build,
+                r.ticks,
+                r.compiled_in_ticks,
+                r.ratio,
+                r.ratio_low,
+                r.ratio_high,
+                r.rounds
+            );
+        }
+    }
     if !report.dual.is_empty() {
         let _ = writeln!(
             out,

@@ -21,6 +21,10 @@ pub struct BenchArgs {
     /// Skip the executed measure (valgrind).
     #[arg(long)]
     pub no_callgrind: bool,
+    /// Rounds of the native measure (amd64 builds timed with the
+    /// time-stamp counter, side by side); 0 skips it.
+    #[arg(long, default_value_t = 15)]
+    pub native_rounds: usize,
     /// Loop iterations of the executed measure.
     #[arg(long, default_value_t = 1_000_000)]
     pub iterations: u64,
@@ -47,6 +51,7 @@ pub fn run(args: BenchArgs) -> Result<i32, Error> {
     options.strategies = args.strategies;
     options.archs = args.archs;
     options.iterations = args.iterations.max(1);
+    options.native_rounds = args.native_rounds;
     if let Some(j) = args.jobs {
         options.jobs = j.max(1);
     }

@@ -31,6 +31,9 @@ pub struct Event {
     /// The step does not apply to this kernel.
     #[serde(default)]
     pub skipped: bool,
+    /// A `call`: the time-stamp counter's ticks over the call, natively.
+    #[serde(default)]
+    pub cycles: Option<u64>,
 }
 
 /// How a child ended.
@@ -79,6 +82,7 @@ pub fn panic_exit(message: &str, console: String) -> ! {
         console,
         value: None,
         skipped: false,
+        cycles: None,
     });
     // SAFETY: ends the child without running the parent's destructors.
     unsafe { libc::_exit(0) }
@@ -93,6 +97,7 @@ pub fn die(message: &str) -> ! {
         console: String::new(),
         value: None,
         skipped: false,
+        cycles: None,
     });
     // SAFETY: as above.
     unsafe { libc::_exit(0) }

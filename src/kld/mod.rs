@@ -105,6 +105,8 @@ pub struct StepOutcome {
     pub skipped: bool,
     /// The console (printf) output during the step.
     pub console: String,
+    /// A `call`'s time-stamp counter ticks.
+    pub cycles: Option<u64>,
 }
 
 /// The first failed step.
@@ -320,6 +322,7 @@ pub fn run_scenario_with_headers(
             value: event.value,
             skipped: event.skipped,
             console: event.console.clone(),
+            cycles: event.cycles,
         });
         let _ = writeln!(text, "{short}:{}: {}", step.line, step.text);
         for line in event.console.lines() {
@@ -359,6 +362,7 @@ pub fn run_scenario_with_headers(
             value: None,
             skipped: false,
             console: String::new(),
+            cycles: None,
         });
         failure = Some(Failure {
             line: step.line,

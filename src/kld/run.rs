@@ -41,6 +41,8 @@ struct Runner<'a> {
     last_load_error: Option<(String, i32)>,
     /// The number the last `call` or `sysctl` gave.
     last_value: Option<i64>,
+    /// The ticks of the last `call`.
+    last_cycles: Option<u64>,
     console: String,
 }
 
@@ -86,6 +88,7 @@ pub fn execute(
         booted: false,
         last_load_error: None,
         last_value: None,
+        last_cycles: None,
         console: String::new(),
     };
     for (i, step) in scenario.steps.iter().enumerate() {
@@ -101,10 +104,12 @@ pub fn execute(
                 console: String::new(),
                 value: None,
                 skipped: true,
+                cycles: None,
             });
             continue;
         }
         runner.last_value = None;
+        runner.last_cycles = None;
         let mut result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
         if runner.booted {
             if let Err(e) = with(|k| k.pcpu_intact()) {
@@ -137,6 +142,7 @@ pub fn execute(
             console,
             value: runner.last_value.take(),
             skipped: false,
+            cycles: runner.last_cycles.take(),
         });
         if !ok {
             return;
@@ -286,7 +292,9 @@ impl Runner<'_> {
                 // SAFETY: a function of the module, called as long f(long...).
                 let f: unsafe extern "C" fn(i64, i64, i64, i64, i64, i64) -> i64 =
                     unsafe { std::mem::transmute(addr as usize) };
+                let started = time_stamp();
                 let ret = unsafe { f(a[0], a[1], a[2], a[3], a[4], a[5]) };
+                self.last_cycles = Some(time_stamp().saturating_sub(started));
                 with(|k| k.enter(0, k.vnet0()))?;
                 let shown: Vec<String> = args.iter().map(i64::to_string).collect();
                 let text = format!("{function}({}) = {ret}", shown.join(", "));
@@ -421,6 +429,19 @@ fn sysctl_request(
         return Err(format!("sysctl {name}: error {what}"));
     }
     Ok((kind, bytes))
+}
+
+/// The time-stamp counter (modules run natively on an x86-64 host only).
+fn time_stamp() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: RDTSC has no preconditions.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        0
+    }
 }
 
 /// Runs each `struct vnet_sysinit` in `vnet`, curvnet set to it and its

@@ -474,6 +474,7 @@ pub fn evaluate(
             value: None,
             skipped: false,
             console: String::new(),
+            cycles: None,
         };
         if !applies(step, config) {
             outcome.skipped = true;
