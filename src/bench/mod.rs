@@ -259,6 +259,19 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         release: None,
     };
 
+    // The amd64 probe module compiled in for a kernel, through the cache.
+    let compiled_in_probe = |kernel: KernelConfig| {
+        let (variant, built_for) = compiled_in(kernel);
+        lab::build_module(
+            &base,
+            &lab_options(Vec::new()),
+            &options.probe,
+            "amd64",
+            variant,
+            built_for,
+        )
+    };
+
     // The compiled-in builds do not depend on the strategy.
     let baseline = lab::run(&base, &lab_options(vec![Variant::Vimage, Variant::KldTied]))?;
     let mut base_text = BTreeMap::new();
@@ -290,15 +303,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         Some(exe) => {
             let mut m = BTreeMap::new();
             for kernel in KERNELS {
-                let (variant, built_for) = compiled_in(kernel);
-                let ko = lab::build_module(
-                    &base,
-                    &lab_options(Vec::new()),
-                    &options.probe,
-                    "amd64",
-                    variant,
-                    built_for,
-                )?;
+                let ko = compiled_in_probe(kernel)?;
                 m.insert(
                     kernel,
                     callgrind::per_iteration(exe, options, &base, kernel, &ko)?,
@@ -504,15 +509,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
                     extra: active as i64 - compiled as i64,
                 });
             }
-            let (variant, built_for) = compiled_in(kernel);
-            let ci_ko = lab::build_module(
-                &base,
-                &lab_options(Vec::new()),
-                &options.probe,
-                "amd64",
-                variant,
-                built_for,
-            )?;
+            let ci_ko = compiled_in_probe(kernel)?;
             dual_text.push(DualText {
                 kernel,
                 compiled_in: function_bytes(&ci_ko, "")?,
@@ -533,18 +530,10 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             &[],
         )?;
         for kernel in KERNELS {
-            let (variant, built_for) = compiled_in(kernel);
             let ci = native::Timed {
                 name: "compiled-in".to_string(),
                 spec: &base,
-                ko: lab::build_module(
-                    &base,
-                    &lab_options(Vec::new()),
-                    &options.probe,
-                    "amd64",
-                    variant,
-                    built_for,
-                )?,
+                ko: compiled_in_probe(kernel)?,
             };
             let mut others: Vec<native::Timed> = runtime_probes
                 .iter()

@@ -253,9 +253,7 @@ impl LoadImages<'_> {
                             &item.extra_cflags(),
                         )
                         .map_err(|e| format!("building {}: {e}", dir.display()))
-                        .and_then(|ko| {
-                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                        }),
+                        .and_then(|ko| read_module(&ko)),
                         LoadItem::Dual { dir, .. } => lab::build_dual_module(
                             self.spec,
                             &lab_options,
@@ -265,9 +263,7 @@ impl LoadImages<'_> {
                             &item.extra_cflags(),
                         )
                         .map_err(|e| format!("building {} dual: {e}", dir.display()))
-                        .and_then(|ko| {
-                            std::fs::read(&ko).map_err(|e| format!("{}: {e}", ko.display()))
-                        }),
+                        .and_then(|ko| read_module(&ko)),
                     };
                     run::Prepared { name, bytes }
                 })
@@ -276,6 +272,11 @@ impl LoadImages<'_> {
         }
         out
     }
+}
+
+/// A built module's bytes, or why not.
+fn read_module(ko: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(ko).map_err(|e| format!("{}: {e}", ko.display()))
 }
 
 /// Runs a parsed scenario in a child process and writes its transcript.

@@ -526,6 +526,23 @@ pub fn build_module_with(
     extra_cflags: &[String],
 ) -> Result<PathBuf, LabError> {
     let toolchain = Toolchain::locate()?;
+    let (kmod, sources) = module_sources(dir)?;
+    let (generated, base) = prepare_cache(spec, options, &toolchain, headers)?;
+    let job = Job {
+        kmod,
+        kmod_dir: dir.to_path_buf(),
+        sources,
+        arch: arch.to_string(),
+        variant,
+        built_for,
+        extra_cflags: extra_cflags.to_vec(),
+    };
+    let (record, _, _) = build_one(spec, options, &toolchain, &generated, &base, &job)?;
+    Ok(record.ko)
+}
+
+/// A module directory's name and its `.c` files, sorted.
+fn module_sources(dir: &Path) -> Result<(String, Vec<PathBuf>), LabError> {
     let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -539,18 +556,7 @@ pub fn build_module_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| LabError::Setup(format!("{}: not a module directory", dir.display())))?;
-    let (generated, base) = prepare_cache(spec, options, &toolchain, headers)?;
-    let job = Job {
-        kmod,
-        kmod_dir: dir.to_path_buf(),
-        sources,
-        arch: arch.to_string(),
-        variant,
-        built_for,
-        extra_cflags: extra_cflags.to_vec(),
-    };
-    let (record, _, _) = build_one(spec, options, &toolchain, &generated, &base, &job)?;
-    Ok(record.ko)
+    Ok((kmod, sources))
 }
 
 /// Builds the module whose sources are in `dir` as one dual module (both
@@ -568,19 +574,7 @@ pub fn build_dual_module(
     let Some(arch_spec) = spec.arch(arch) else {
         return Err(LabError::Setup(format!("unknown arch `{arch}`")));
     };
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    if sources.is_empty() {
-        return Err(LabError::Setup(format!("{}: no .c files", dir.display())));
-    }
-    sources.sort();
-    let kmod = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| LabError::Setup(format!("{}: not a module directory", dir.display())))?;
+    let (kmod, sources) = module_sources(dir)?;
     let (generated, base) = prepare_cache(spec, options, &toolchain, headers)?;
     let mut key = cache::KeyHasher::new(&base);
     key.add("dual", kmod.as_bytes());

@@ -172,18 +172,9 @@ impl BuildKind {
     ];
 
     /// The report's columns: every build, then the dual modules.
-    pub const COLUMNS: [BuildKind; 10] = [
-        BuildKind::StockVimage,
-        BuildKind::StockNovimage,
-        BuildKind::StockTiedVimage,
-        BuildKind::StockTiedNovimage,
-        BuildKind::KldTiedVimage,
-        BuildKind::KldTiedNovimage,
-        BuildKind::KldUntiedVimage,
-        BuildKind::KldUntiedNovimage,
-        BuildKind::VimageRuntime,
-        BuildKind::Dual,
-    ];
+    pub fn columns() -> impl Iterator<Item = BuildKind> {
+        BuildKind::ALL.into_iter().chain([BuildKind::Dual])
+    }
 
     pub fn name(self) -> &'static str {
         match self {

@@ -205,8 +205,7 @@ pub fn markdown(r: &QualifyReport) -> String {
         let _ = writeln!(s, "\n## {release} {arch}\n");
         let mut header = "| module |".to_string();
         let mut rule = "|---|".to_string();
-        let columns: Vec<BuildKind> = BuildKind::COLUMNS
-            .into_iter()
+        let columns: Vec<BuildKind> = BuildKind::columns()
             .filter(|k| rows.iter().any(|row| row.build == *k))
             .collect();
         for k in &columns {
