@@ -153,7 +153,13 @@ fn a_tree_that_is_not_freebsd_is_refused_with_nothing_written() {
 fn recorded_kernels_are_the_real_ones() {
     use vnetgen::spec::kernel_model::recorded;
     use vnetgen::spec::variant::KernelConfig;
-    for (release, arch) in [("13.2", "amd64"), ("13.2", "i386"), ("15.1", "amd64")] {
+    for (release, arch) in [
+        ("13.2", "amd64"),
+        ("13.2", "i386"),
+        ("13.2", "aarch64"),
+        ("15.1", "amd64"),
+        ("15.1", "i386"),
+    ] {
         let vimage = recorded::symbols(release, arch, KernelConfig::Vimage)
             .unwrap_or_else(|| panic!("no recorded {release} {arch} VIMAGE kernel"));
         let novimage = recorded::symbols(release, arch, KernelConfig::Novimage)

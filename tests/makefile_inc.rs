@@ -401,7 +401,7 @@ fn unknown_variant_is_an_error() {
             "the error should name VNETGEN_VARIANT:\n{stderr}"
         );
         assert!(
-            stderr.contains("kld-tied, vimage or vimage-runtime"),
+            stderr.contains("kld-tied, vimage, vimage-runtime or dual"),
             "the error should list the variants:\n{stderr}"
         );
         assert!(
@@ -476,4 +476,42 @@ fn included_before_srcs_from_a_wrapper() {
             support: false,
         },
     );
+}
+
+/// VNETGEN_VARIANT=dual: this build is the VIMAGE side, the same module
+/// is built again without VIMAGE in an object directory of its own, and
+/// `vnetgen dual` joins the two into the module; a second build does
+/// nothing.
+#[test]
+fn dual() {
+    let s = Sample::new("dual", "");
+    let stdout = s.bmake("the first build");
+    let compiles: Vec<&str> = stdout.lines().filter(|l| l.contains(" -c ")).collect();
+    let with_vimage = compiles
+        .iter()
+        .filter(|l| l.contains("-DVIMAGE ") || l.ends_with("-DVIMAGE"))
+        .count();
+    assert!(
+        with_vimage > 0 && with_vimage * 2 == compiles.len(),
+        "every source once with VIMAGE and once without:\n{stdout}"
+    );
+    assert!(
+        compiles.iter().all(|l| !l.contains("-DKLD_TIED")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" dual --vimage "), "{stdout}");
+    let data = fs::read(s.path(KO)).expect("the module");
+    let file = object::File::parse(&*data).expect("an object");
+    for side in ["v", "n"] {
+        assert!(
+            file.section_by_name(&format!(".vnetgen.dual.{side}.sysinit_set"))
+                .is_some(),
+            "{KO} is not a dual module"
+        );
+    }
+    // Both sides' DPCPU storage, and the VIMAGE side's VNET storage.
+    assert!(
+        file.section_by_name("set_pcpu").is_some() && file.section_by_name("set_vnet").is_some()
+    );
+    s.assert_nothing_to_do("the second build");
 }

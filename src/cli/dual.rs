@@ -25,7 +25,8 @@ pub struct DualArgs {
     /// The architecture (amd64 only, so far).
     #[arg(long, default_value = "amd64")]
     pub arch: String,
-    /// The FreeBSD release the sides were built for (default: the newest).
+    /// The FreeBSD release the sides were built for (default: the release
+    /// of the `--sysroot` tree, or the newest).
     #[arg(long)]
     pub release: Option<String>,
     /// Where the dispatcher's headers come from, as for `vnetgen cflags`.
@@ -47,9 +48,19 @@ pub fn run(args: DualArgs) -> Result<i32, Error> {
     let Some(arch) = spec.arch(&args.arch) else {
         return Err(Error::Usage(format!("unknown arch `{}`", args.arch)));
     };
-    let release = spec
-        .release_or_newest(args.release.as_deref())
-        .map_err(Error::Usage)?;
+    let sysroot = sysroot_path(&args.sysroot);
+    // The release: as asked, else the --sysroot tree's own, else the newest.
+    let release = match (&args.release, tree_version(&sysroot)) {
+        (None, Some(version)) => spec.release_of_osreldate(version).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: __FreeBSD_version {version} is of no release the spec describes",
+                sysroot.display()
+            ))
+        })?,
+        (asked, _) => spec
+            .release_or_newest(asked.as_deref())
+            .map_err(Error::Usage)?,
+    };
     let output = absolute(&args.output);
     let name = output
         .file_stem()
@@ -67,7 +78,7 @@ pub fn run(args: DualArgs) -> Result<i32, Error> {
         release: Some(release),
         name: &name,
         generated: &absolute(&args.headers),
-        sysroot: &sysroot_path(&args.sysroot),
+        sysroot: &sysroot,
         out_dir: &work,
     }
     .assemble(
@@ -79,4 +90,20 @@ pub fn run(args: DualArgs) -> Result<i32, Error> {
     .map_err(|e| Error::Dual(Box::new(e)))?;
     println!("wrote     {}", ko.display());
     Ok(exit::OK)
+}
+
+/// The `__FreeBSD_version` of a FreeBSD `sys` directory.
+fn tree_version(sys: &std::path::Path) -> Option<u32> {
+    if !vnetgen::build::cflags::is_freebsd_sys(sys) {
+        return None;
+    }
+    let text = std::fs::read_to_string(sys.join("sys/param.h")).ok()?;
+    text.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("#define")?.trim_start();
+        rest.strip_prefix("__FreeBSD_version")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
 }
