@@ -597,6 +597,20 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
     Ok(results)
 }
 
+/// The symbols an object references without defining them.
+fn undefined_names(path: &Path) -> Result<BTreeSet<String>, DualError> {
+    let data = std::fs::read(path).map_err(|e| DualError::Object {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let file = object::File::parse(&*data).map_err(object_error(path))?;
+    Ok(file
+        .symbols()
+        .filter(|s| s.is_undefined())
+        .filter_map(|s| s.name().ok().filter(|n| !n.is_empty()).map(str::to_string))
+        .collect())
+}
+
 /// The undefined symbols each side may reference weakly: those that only
 /// the other kind of kernel lacks (VIMAGE side, non-VIMAGE side).  From
 /// the spec's kernel models, and from the real kernels of the release and
@@ -737,7 +751,23 @@ impl Assembly<'_> {
             path: self.out_dir.to_path_buf(),
             message: e.to_string(),
         })?;
-        let (weak_v, weak_n) = weak_sets(self.spec, self.release, &self.arch.name);
+        let (mut weak_v, mut weak_n) = weak_sets(self.spec, self.release, &self.arch.name);
+        // The VNET variables the sides reach, whoever defines them (the
+        // kernel, with options a recorded kernel may lack, or another
+        // module): a VIMAGE kernel has only their `vnet_entry_` names,
+        // another only the plain ones.
+        let undefined_v = undefined_names(vimage_ko)?;
+        let undefined_n = undefined_names(novimage_ko)?;
+        for family in self.spec.families.iter().filter(|f| f.virtualized) {
+            for name in &undefined_v {
+                if let Some(plain) = name.strip_prefix(&family.prefix) {
+                    weak_v.insert(name.clone());
+                    if undefined_n.contains(plain) {
+                        weak_n.insert(plain.to_string());
+                    }
+                }
+            }
+        }
         let joined = self.out_dir.join("joined.o");
         let [v, n] = join(
             [
