@@ -11,6 +11,7 @@
 
 #include <sys/param.h>
 #include <sys/systm.h>
+#include <sys/errno.h>
 #include <sys/kernel.h>
 #include <sys/linker_set.h>
 #include <sys/module.h>
@@ -26,6 +27,36 @@ dual_vimage(void)
 
 	return (&vnet0 != NULL);
 }
+
+/*
+ * What each side references weakly only because the other kind of kernel
+ * lacks it.  On its own kind of kernel each must be there, as a strong
+ * reference would demand: if one is not, nothing of the module runs and
+ * MOD_LOAD fails, so the kernel unloads it.
+ */
+struct dual_need {
+	const char	*name;
+	const void	*addr;
+};
+{%- for n in needs_v %}
+extern char {{ n.alias }} __asm__("{{ n.name }}") __weak_symbol;
+{%- endfor %}
+{%- for n in needs_n %}
+extern char {{ n.alias }} __asm__("{{ n.name }}") __weak_symbol;
+{%- endfor %}
+static const struct dual_need dual_needs_v[] = {
+{%- for n in needs_v %}
+	{ "{{ n.name }}", &{{ n.alias }} },
+{%- endfor %}
+	{ NULL, NULL }
+};
+static const struct dual_need dual_needs_n[] = {
+{%- for n in needs_n %}
+	{ "{{ n.name }}", &{{ n.alias }} },
+{%- endfor %}
+	{ NULL, NULL }
+};
+static int dual_lacking;
 
 {%- if !proxies.is_empty() %}
 /* One entry of a side's sysinit_set or sysuninit_set. */
@@ -43,6 +74,13 @@ dual_run(const void *arg)
 	if (entry->vimage != dual_vimage())
 		return;
 	si = *entry->slot;
+	/*
+	 * Where the kernel lacks what the side needs, only the module's
+	 * registration runs, for its MOD_LOAD to fail and the kernel to unload
+	 * the file.
+	 */
+	if (dual_lacking && si->func != module_register_init)
+		return;
 	(*si->func)(si->udata);
 }
 {%- endif %}
@@ -80,7 +118,18 @@ static void
 dual_sysctls_register(const void *arg __unused)
 {
 	struct sysctl_oid **const *oid;
+	const struct dual_need *need;
 
+	need = dual_vimage() ? dual_needs_v : dual_needs_n;
+	for (; need->name != NULL; need++) {
+		if (need->addr == NULL) {
+			printf("{{ module }}: this kernel lacks %s, which the %s "
+			    "build needs\n", need->name,
+			    dual_vimage() ? "VIMAGE" : "non-VIMAGE");
+			dual_lacking = 1;
+			return;
+		}
+	}
 	oid = dual_vimage() ? dual_sysctls_v : dual_sysctls_n;
 	sysctl_wlock();
 	for (; *oid != NULL; oid++)
@@ -93,6 +142,8 @@ dual_sysctls_unregister(const void *arg __unused)
 {
 	struct sysctl_oid **const *oid;
 
+	if (dual_lacking)
+		return;
 	oid = dual_vimage() ? dual_sysctls_v : dual_sysctls_n;
 	sysctl_wlock();
 	for (; *oid != NULL; oid++)
@@ -128,6 +179,8 @@ static int
 dual_modevent_{{ m.index }}(module_t mod, int type, void *arg __unused)
 {
 
+	if (dual_lacking)
+		return (type == MOD_LOAD ? ENOEXEC : 0);
 	if (dual_vimage())
 		return ({{ m.call_v }});
 	return ({{ m.call_n }});

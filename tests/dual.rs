@@ -97,6 +97,14 @@ fn the_kernel_sees_the_dispatchers_sets_and_each_side_renamed_apart() {
             "{weak} must be a weak reference"
         );
     }
+    // ...and each side needs its own on its own kind of kernel: the
+    // dispatcher checks them before anything of the side runs.
+    for need in [
+        "__vnetgen_dual_need_v_vnet_entry_ip_defttl",
+        "__vnetgen_dual_need_n_ip_defttl",
+    ] {
+        assert!(symbol(need).is_some(), "{need}");
+    }
     let printf = symbol("printf").expect("printf");
     assert!(printf.is_undefined() && !printf.is_weak());
 

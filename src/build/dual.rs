@@ -53,6 +53,10 @@ const MOVED_SETS: [&str; 4] = [
 /// The sets the kernel keeps seeing: where DPCPU and VNET variables live.
 const KEPT_SETS: [&str; 2] = ["set_pcpu", "set_vnet"];
 
+/// The prefix of the symbols that list what a side needs of its kernel
+/// (`__vnetgen_dual_need_v_vnet_entry_ip_defttl`).
+pub const NEED_PREFIX: &str = "__vnetgen_dual_need_";
+
 /// `sys/module.h`: the kinds of module metadata.
 const MDT_DEPEND: i32 = 1;
 const MDT_MODULE: i32 = 2;
@@ -362,7 +366,14 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
                         symbol_map.insert(sym.index(), id);
                         continue;
                     }
-                    let wants_weak = sym.is_weak() || side.weak.contains(name);
+                    let weakened = !sym.is_weak() && side.weak.contains(name);
+                    let wants_weak = sym.is_weak() || weakened;
+                    if weakened {
+                        let result = &mut results[if side.tag == "v" { 0 } else { 1 }];
+                        if !result.needs.iter().any(|n| n == name) {
+                            result.needs.push(name.to_string());
+                        }
+                    }
                     let id = *undefined.entry(name.to_string()).or_insert_with(|| {
                         w.add_symbol(write::Symbol {
                             name: name.as_bytes().to_vec(),
@@ -589,12 +600,48 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
         ));
     }
 
+    // What each side needs of its kind of kernel, for `vnetgen inspect`:
+    // absolute local symbols, which the kernel linker ignores.
+    for (tag, side) in [("v", &results[0]), ("n", &results[1])] {
+        for need in &side.needs {
+            w.add_symbol(write::Symbol {
+                name: format!("{NEED_PREFIX}{tag}_{need}").into_bytes(),
+                value: 0,
+                size: 0,
+                kind: SymbolKind::Data,
+                scope: SymbolScope::Compilation,
+                weak: false,
+                section: write::SymbolSection::Absolute,
+                flags: SymbolFlags::None,
+            });
+        }
+    }
     let bytes = w.write().map_err(|e| DualError::Object {
         path: out.to_path_buf(),
         message: e.to_string(),
     })?;
     write_atomic(out, &bytes)?;
     Ok(results)
+}
+
+/// The names a dual module's sides define, without their side's prefix.
+pub fn side_definitions(path: &Path) -> Result<BTreeSet<String>, DualError> {
+    let data = std::fs::read(path).map_err(|e| DualError::Object {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let file = object::File::parse(&*data).map_err(object_error(path))?;
+    Ok(file
+        .symbols()
+        .filter(|s| s.is_definition())
+        .filter_map(|s| {
+            let name = s.name().ok()?;
+            ["__vnetgen_dual_v_", "__vnetgen_dual_n_"]
+                .iter()
+                .find_map(|p| name.strip_prefix(p))
+                .map(str::to_string)
+        })
+        .collect())
 }
 
 /// The symbols an object references without defining them.

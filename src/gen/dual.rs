@@ -39,6 +39,9 @@ pub struct Side {
     pub versions: Vec<(String, i32)>,
     /// `MODULE_DEPEND`: (module depended on, minimum, preferred, maximum).
     pub depends: Vec<(String, i32, i32, i32)>,
+    /// What the side references weakly only because the other kind of
+    /// kernel lacks it: on its own kind of kernel each must be there.
+    pub needs: Vec<String>,
 }
 
 struct Proxy {
@@ -59,6 +62,11 @@ struct ModuleView {
     priv_n: Option<String>,
     call_v: String,
     call_n: String,
+}
+
+struct NeedView {
+    alias: String,
+    name: String,
 }
 
 struct VersionView {
@@ -86,6 +94,8 @@ struct ShimTemplate {
     modules: Vec<ModuleView>,
     versions: Vec<VersionView>,
     depends: Vec<DependView>,
+    needs_v: Vec<NeedView>,
+    needs_n: Vec<NeedView>,
 }
 
 fn call(module: &ModuleEntry) -> String {
@@ -138,7 +148,19 @@ pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, Rend
             }
         })
         .collect();
+    let needs = |side: &Side, tag: &str| -> Vec<NeedView> {
+        side.needs
+            .iter()
+            .enumerate()
+            .map(|(i, name)| NeedView {
+                alias: format!("dual_need_{tag}_{i}"),
+                name: name.clone(),
+            })
+            .collect()
+    };
     let template = ShimTemplate {
+        needs_v: needs(vimage, "v"),
+        needs_n: needs(novimage, "n"),
         module: module.to_string(),
         proxies,
         sysctl_slots: vimage

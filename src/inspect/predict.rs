@@ -408,21 +408,37 @@ fn report_module(
             .iter()
             .filter(|f| f.severity == Severity::Error)
             .collect();
+        let mut messages: Vec<String> = errors.iter().map(|f| f.message.clone()).collect();
+        let mut missing: Vec<String> = errors
+            .iter()
+            .filter(|f| f.rule == "undefined-symbol")
+            .filter_map(|f| f.symbol.clone())
+            .collect();
+        // A dual module's active side needs what it references weakly
+        // (its dispatcher fails MOD_LOAD without it).
+        if classification.layout == Layout::Dual {
+            let tag = if model.config == KernelConfig::Vimage {
+                "v"
+            } else {
+                "n"
+            };
+            let prefix = format!("{}{tag}_", crate::build::dual::NEED_PREFIX);
+            for s in &object.symbols {
+                if let Some(need) = s.name.strip_prefix(&prefix) {
+                    if !model.provides(need) {
+                        // Said as the kernel says a missing symbol, for
+                        // whoever compares it with a stock build's refusal.
+                        messages.push(format!("link_elf_obj: symbol {need} undefined"));
+                        missing.push(need.to_string());
+                    }
+                }
+            }
+        }
         Load {
-            ok: errors.is_empty(),
-            reason: (!errors.is_empty()).then(|| {
-                errors
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            }),
-            messages: errors.iter().map(|f| f.message.clone()).collect(),
-            missing: errors
-                .iter()
-                .filter(|f| f.rule == "undefined-symbol")
-                .filter_map(|f| f.symbol.clone())
-                .collect(),
+            ok: messages.is_empty(),
+            reason: (!messages.is_empty()).then(|| messages.join("; ")),
+            messages,
+            missing,
         }
     };
     match (kernels, image) {

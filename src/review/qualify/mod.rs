@@ -399,6 +399,7 @@ pub struct Totals {
     pub dual_loads: usize,
     pub dual_loads_as_stock: usize,
     pub dual_wont_load: usize,
+    pub dual_known_limits: usize,
     pub dual_no_kernel_recorded: usize,
 }
 
@@ -416,9 +417,8 @@ impl Totals {
                     match v {
                         Verdict::Loads => t.dual_loads += 1,
                         Verdict::LoadsAsStock { .. } => t.dual_loads_as_stock += 1,
-                        Verdict::WontLoad { .. } | Verdict::KnownLimit { .. } => {
-                            t.dual_wont_load += 1
-                        }
+                        Verdict::WontLoad { .. } => t.dual_wont_load += 1,
+                        Verdict::KnownLimit { .. } => t.dual_known_limits += 1,
                         Verdict::NoKernelRecorded => t.dual_no_kernel_recorded += 1,
                     }
                 }
@@ -813,6 +813,7 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
                 Some((r, outcomes[r].objdir.join(ko)))
             })
         };
+        let mut dual_kos: Vec<(usize, PathBuf)> = Vec::new();
         for (tree, release) in &trees {
             for module in &options.modules {
                 let dir = format!("dual/{}-amd64-{}", release.name, module.replace('/', "-"));
@@ -866,25 +867,46 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
                     }
                     Ok(ko) => {
                         row.compiles = true;
-                        let empty = BTreeSet::new();
-                        let extra = provided
-                            .get(&(release.name.clone(), "amd64".to_string()))
-                            .unwrap_or(&empty);
-                        let stock = [
-                            (
-                                KernelConfig::Vimage,
-                                ko_of(&release.name, module, BuildKind::StockVimage).map(|x| x.1),
-                            ),
-                            (
-                                KernelConfig::Novimage,
-                                ko_of(&release.name, module, BuildKind::StockNovimage).map(|x| x.1),
-                            ),
-                        ];
-                        row.check = predict_ko(spec, &release.name, "amd64", &ko, extra, &stock)?;
+                        dual_kos.push((rows.len(), ko));
                     }
                 }
                 rows.push(row);
             }
+        }
+        // What the dual modules define: other modules' dual builds reach
+        // none of it under its own name (each side's is renamed apart).
+        let mut dual_defined: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for (i, ko) in &dual_kos {
+            let set = dual_defined
+                .entry((rows[*i].release.clone(), rows[*i].module.clone()))
+                .or_default();
+            set.extend(crate::build::dual::side_definitions(ko).unwrap_or_default());
+        }
+        for (i, ko) in &dual_kos {
+            let (release, module) = (rows[*i].release.clone(), rows[*i].module.clone());
+            let stock = [
+                (
+                    KernelConfig::Vimage,
+                    ko_of(&release, &module, BuildKind::StockVimage).map(|x| x.1),
+                ),
+                (
+                    KernelConfig::Novimage,
+                    ko_of(&release, &module, BuildKind::StockNovimage).map(|x| x.1),
+                ),
+            ];
+            let others: BTreeSet<String> = dual_defined
+                .iter()
+                .filter(|((r, m), _)| *r == release && *m != module)
+                .flat_map(|(_, s)| s.iter().cloned())
+                .collect();
+            // The dual module reaches no other module's symbols; the stock
+            // builds it is compared with reach the stock modules'.
+            let empty = BTreeSet::new();
+            let stock_provided = provided
+                .get(&(release.clone(), "amd64".to_string()))
+                .unwrap_or(&empty);
+            let check = predict_ko(spec, &release, "amd64", ko, &empty, &stock, stock_provided)?;
+            rows[*i].check = dual_dependency_limit(check, &others);
         }
     }
 
@@ -999,6 +1021,35 @@ fn verdicts(
 }
 
 /// A refusal of a known limit's module for its symbol becomes that limit.
+/// A dual module refused only for symbols that other modules' dual builds
+/// define (renamed apart, so not under these names): the limit of dual
+/// modules that link against another module (README, dual).
+fn dual_dependency_limit(check: Check, others: &BTreeSet<String>) -> Check {
+    let mark = |v: Verdict| match v {
+        Verdict::WontLoad { reason } => match undefined_symbols(&reason) {
+            Some(missing) if missing.iter().any(|m| others.contains(m)) => {
+                let from: Vec<&String> = missing.iter().filter(|m| others.contains(*m)).collect();
+                Verdict::KnownLimit {
+                    construct: format!(
+                        "a dual module exports nothing under its own names: {} of another module's dual build",
+                        from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    reason,
+                }
+            }
+            _ => Verdict::WontLoad { reason },
+        },
+        other => other,
+    };
+    match check {
+        Check::Prediction { vimage, novimage } => Check::Prediction {
+            vimage: mark(vimage),
+            novimage: mark(novimage),
+        },
+        other => other,
+    }
+}
+
 fn known_limit(module: &str, check: Check) -> Check {
     let mark = |v: Verdict| match v {
         Verdict::WontLoad { reason } => {
@@ -1044,6 +1095,7 @@ fn predict(
         &outcome.objdir.join(ko),
         provided,
         stock,
+        provided,
     )
 }
 
@@ -1055,6 +1107,7 @@ fn predict_ko(
     ko: &Path,
     provided: &BTreeSet<String>,
     stock: &[(KernelConfig, Option<PathBuf>)],
+    stock_provided: &BTreeSet<String>,
 ) -> Result<Check, QualifyError> {
     let configs: Vec<KernelConfig> = [KernelConfig::Vimage, KernelConfig::Novimage]
         .into_iter()
@@ -1071,7 +1124,8 @@ fn predict_ko(
             let (Some(ours), Some(stock_ko)) = (undefined_symbols(reason), stock_ko) else {
                 continue;
             };
-            let theirs = self::verdicts(spec, release, &[*config], stock_ko, &extra)?;
+            let theirs_extra: HashSet<String> = stock_provided.iter().cloned().collect();
+            let theirs = self::verdicts(spec, release, &[*config], stock_ko, &theirs_extra)?;
             if let Some(Verdict::WontLoad { reason }) = theirs.get(config) {
                 if undefined_symbols(reason).is_some_and(|t| ours.is_subset(&t)) {
                     verdicts.insert(

@@ -161,6 +161,10 @@ pub fn markdown(r: &QualifyReport) -> String {
             t.dual_loads_as_stock,
         ),
         ("dual predicted not to load", t.dual_wont_load),
+        (
+            "dual not loading for a known limit (another module's symbols, which its dual build renames)",
+            t.dual_known_limits,
+        ),
         ("dual: no kernel recorded", t.dual_no_kernel_recorded),
     ] {
         let _ = writeln!(s, "| {what} | {n} |");
