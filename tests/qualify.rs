@@ -50,9 +50,23 @@ fn fake_tree(dir: &Path, version: u32) -> PathBuf {
     for d in ["sys/sys", "sys/net", "share/mk", "sys/modules/qtest"] {
         fs::create_dir_all(tree.join(d)).expect("mkdir");
     }
+    // The stub sysroot's headers, for what vnetgen compiles itself (a dual
+    // module's dispatcher), under the tree's own __FreeBSD_version.
+    let stub = root().join("sysroot/include");
+    for sub in ["sys", "machine"] {
+        for entry in fs::read_dir(stub.join(sub))
+            .expect("the stub sysroot")
+            .flatten()
+        {
+            let to = tree.join("sys").join(sub).join(entry.file_name());
+            fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            fs::copy(entry.path(), &to).expect("copy a stub header");
+        }
+    }
+    let stub_param = fs::read_to_string(stub.join("sys/param.h")).expect("stub param.h");
     fs::write(
         tree.join("sys/sys/param.h"),
-        format!("#define __FreeBSD_version {version}\n"),
+        format!("#define __FreeBSD_version {version}\n{stub_param}"),
     )
     .expect("write param.h");
     fs::write(tree.join("sys/sys/pcpu.h"), "/* stand-in */\n").expect("write pcpu.h");
@@ -419,7 +433,14 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     )
     .expect("parse report.json");
     let rows = report["rows"].as_array().expect("rows");
-    assert_eq!(rows.len(), 9);
+    // The nine builds, and the amd64 dual module joined from two of them.
+    assert_eq!(rows.len(), 10);
+    let dual = rows
+        .iter()
+        .find(|r| r["build"] == "dual")
+        .expect("a dual row");
+    assert_eq!(dual["compiles"], true, "{dual}");
+    assert_eq!(dual["check"]["kind"], "prediction", "{dual}");
     let runtime = rows
         .iter()
         .find(|r| r["build"] == "vimage-runtime")
