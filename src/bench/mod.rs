@@ -469,27 +469,28 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
     // The dual build: the active side is the compiled-in build's code.
     let mut dual = Vec::new();
     let mut dual_text = Vec::new();
-    if archs.iter().any(|a| a == "amd64") {
-        let ko = lab::build_dual_module(
+    let dual_ko = if archs.iter().any(|a| a == "amd64") {
+        Some(lab::build_dual_module(
             &base,
             &lab_options(Vec::new()),
             &options.probe,
             "amd64",
             None,
             &[],
-        )?;
-        let listing = disassembly(&ko)?;
-        let module = text_size(&ko)?;
+        )?)
+    } else {
+        None
+    };
+    if let Some(ko) = &dual_ko {
+        let listing = disassembly(ko)?;
+        let module = text_size(ko)?;
         for kernel in KERNELS {
-            let side = match kernel {
-                KernelConfig::Vimage => "v",
-                KernelConfig::Novimage => "n",
-            };
+            let side = crate::build::dual::side_prefix(kernel == KernelConfig::Vimage);
             let Some(ci) = base_paths.get(&("amd64".to_string(), kernel)) else {
                 continue;
             };
             for (access, function) in ACCESSES {
-                let name = format!("__vnetgen_dual_{side}_{function}");
+                let name = format!("{side}{function}");
                 let (Some(insns), Some(ci_paths)) = (listing.get(&name), ci.get(function)) else {
                     return Err(BenchError::Missing(format!(
                         "{name} is not in the dual probe module's disassembly"
@@ -513,22 +514,17 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             dual_text.push(DualText {
                 kernel,
                 compiled_in: function_bytes(&ci_ko, "")?,
-                active: function_bytes(&ko, &format!("__vnetgen_dual_{side}_"))?,
+                active: function_bytes(ko, side)?,
                 module,
             });
         }
     }
     // The native measure: every build side by side, round after round.
     let mut native_rows = Vec::new();
-    if options.native_rounds > 0 && cfg!(target_arch = "x86_64") && !dual_text.is_empty() {
-        let dual_ko = lab::build_dual_module(
-            &base,
-            &lab_options(Vec::new()),
-            &options.probe,
-            "amd64",
-            None,
-            &[],
-        )?;
+    if let Some(dual_ko) = dual_ko
+        .as_ref()
+        .filter(|_| options.native_rounds > 0 && cfg!(target_arch = "x86_64"))
+    {
         for kernel in KERNELS {
             let ci = native::Timed {
                 name: "compiled-in".to_string(),

@@ -195,9 +195,25 @@ impl<'d> Read<'d> {
     }
 }
 
+/// The prefix of the names of each side's symbols: (VIMAGE, non-VIMAGE).
+pub const SIDE_PREFIXES: [&str; 2] = ["__vnetgen_dual_v_", "__vnetgen_dual_n_"];
+
+/// The prefix of the side that runs on a VIMAGE kernel or not.
+pub fn side_prefix(vimage: bool) -> &'static str {
+    SIDE_PREFIXES[usize::from(!vimage)]
+}
+
+/// A side's name without its side's prefix, or the name as it is.
+pub fn unrenamed(name: &str) -> &str {
+    SIDE_PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
 /// The renamed form of a side's symbol.
 fn renamed(tag: &str, name: &str) -> String {
-    format!("__vnetgen_dual_{tag}_{name}")
+    format!("{}{name}", side_prefix(tag == "v"))
 }
 
 fn elf_flags(
@@ -211,10 +227,7 @@ fn elf_flags(
 pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualError> {
     let mut datas = Vec::new();
     for side in &sides {
-        datas.push(std::fs::read(side.path).map_err(|e| DualError::Object {
-            path: side.path.to_path_buf(),
-            message: e.to_string(),
-        })?);
+        datas.push(read_object(side.path)?);
     }
     let reads = [
         Read::new(sides[0].path, &datas[0])?,
@@ -624,38 +637,46 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
     Ok(results)
 }
 
-/// The names a dual module's sides define, without their side's prefix.
-pub fn side_definitions(path: &Path) -> Result<BTreeSet<String>, DualError> {
-    let data = std::fs::read(path).map_err(|e| DualError::Object {
+/// An object file's bytes.
+fn read_object(path: &Path) -> Result<Vec<u8>, DualError> {
+    std::fs::read(path).map_err(|e| DualError::Object {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })?;
+    })
+}
+
+/// The names of an object's symbols that `keep` selects, as `name` maps
+/// them (`None`: left out).
+fn symbol_names(
+    path: &Path,
+    keep: impl Fn(&object::Symbol<'_, '_>) -> bool,
+    name: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeSet<String>, DualError> {
+    let data = read_object(path)?;
     let file = object::File::parse(&*data).map_err(object_error(path))?;
     Ok(file
         .symbols()
-        .filter(|s| s.is_definition())
-        .filter_map(|s| {
-            let name = s.name().ok()?;
-            ["__vnetgen_dual_v_", "__vnetgen_dual_n_"]
-                .iter()
-                .find_map(|p| name.strip_prefix(p))
-                .map(str::to_string)
-        })
+        .filter(|s| keep(s))
+        .filter_map(|s| s.name().ok().and_then(&name))
         .collect())
+}
+
+/// The names a dual module's sides define, without their side's prefix.
+pub fn side_definitions(path: &Path) -> Result<BTreeSet<String>, DualError> {
+    symbol_names(
+        path,
+        |s| s.is_definition(),
+        |n| (unrenamed(n) != n).then(|| unrenamed(n).to_string()),
+    )
 }
 
 /// The symbols an object references without defining them.
 fn undefined_names(path: &Path) -> Result<BTreeSet<String>, DualError> {
-    let data = std::fs::read(path).map_err(|e| DualError::Object {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let file = object::File::parse(&*data).map_err(object_error(path))?;
-    Ok(file
-        .symbols()
-        .filter(|s| s.is_undefined())
-        .filter_map(|s| s.name().ok().filter(|n| !n.is_empty()).map(str::to_string))
-        .collect())
+    symbol_names(
+        path,
+        |s| s.is_undefined(),
+        |n| (!n.is_empty()).then(|| n.to_string()),
+    )
 }
 
 /// The undefined symbols each side may reference weakly: those that only

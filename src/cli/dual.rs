@@ -98,12 +98,5 @@ fn tree_version(sys: &std::path::Path) -> Option<u32> {
         return None;
     }
     let text = std::fs::read_to_string(sys.join("sys/param.h")).ok()?;
-    text.lines().find_map(|l| {
-        let rest = l.trim().strip_prefix("#define")?.trim_start();
-        rest.strip_prefix("__FreeBSD_version")?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    })
+    vnetgen::review::facts::freebsd_version(&text)?.parse().ok()
 }

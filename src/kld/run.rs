@@ -272,8 +272,8 @@ impl Runner<'_> {
                 // one called is the side that runs on this kernel, as the
                 // real kernels reach it (by the active side's sysctls).
                 let side = format!(
-                    "__vnetgen_dual_{}_{function}",
-                    if with(|k| k.vimage()) { "v" } else { "n" }
+                    "{}{function}",
+                    crate::build::dual::side_prefix(with(|k| k.vimage()))
                 );
                 let addr = with(|k| {
                     k.files.iter().rev().find_map(|f| {

@@ -602,31 +602,45 @@ pub fn build_dual_module(
     if ko.is_file() {
         return Ok(ko);
     }
+    build_staged(&out_dir, |staging| {
+        crate::build::dual::DualBuild {
+            spec,
+            arch: arch_spec,
+            release: options.release.as_ref(),
+            name: &kmod,
+            sources: &sources,
+            generated: &generated,
+            sysroot: &options.sysroot,
+            out_dir: staging,
+            extra_cflags,
+        }
+        .build(&toolchain)?;
+        Ok(())
+    })?;
+    Ok(ko)
+}
+
+/// Runs `build` in a fresh directory beside `out_dir`, then renames it into
+/// place: a half-built directory is never taken for a cached one.  Unique
+/// per process and per build: threads of one process may build the same
+/// module at once.
+fn build_staged(
+    out_dir: &Path,
+    build: impl FnOnce(&Path) -> Result<(), LabError>,
+) -> Result<(), LabError> {
     static STAGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let staging = builds.join(format!(
-        "{}-dual.tmp-{}-{n}",
-        &key[..24],
-        std::process::id()
-    ));
+    let mut name = out_dir.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}-{n}", std::process::id()));
+    let staging = out_dir.with_file_name(name);
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-    crate::build::dual::DualBuild {
-        spec,
-        arch: arch_spec,
-        release: options.release.as_ref(),
-        name: &kmod,
-        sources: &sources,
-        generated: &generated,
-        sysroot: &options.sysroot,
-        out_dir: &staging,
-        extra_cflags,
-    }
-    .build(&toolchain)?;
-    if std::fs::rename(&staging, &out_dir).is_err() {
+    build(&staging)?;
+    if std::fs::rename(&staging, out_dir).is_err() {
+        // Another run finished the same build first; its result is as good.
         let _ = std::fs::remove_dir_all(&staging);
     }
-    Ok(ko)
+    Ok(())
 }
 
 fn module_build<'a>(
@@ -700,28 +714,18 @@ fn build_one(
     let plan = build_in(&out_dir);
     let cached = plan.ko.is_file();
     if !cached {
-        // Build in a fresh directory beside the final one, then rename it
-        // into place: a half-built directory is never taken for a cached one.
-        // Unique per process and per build: threads of one process may build
-        // the same module at once.
-        static STAGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let staging = builds.join(format!("{}.tmp-{}-{n}", &key[..24], std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-        module_build(
-            spec,
-            target.clone(),
-            job,
-            generated,
-            &options.sysroot,
-            &staging,
-        )
-        .build(toolchain)?;
-        if std::fs::rename(&staging, &out_dir).is_err() {
-            // Another run finished the same build first; its result is as good.
-            let _ = std::fs::remove_dir_all(&staging);
-        }
+        build_staged(&out_dir, |staging| {
+            module_build(
+                spec,
+                target.clone(),
+                job,
+                generated,
+                &options.sysroot,
+                staging,
+            )
+            .build(toolchain)?;
+            Ok(())
+        })?;
     }
     let mut object = inspect_file(&plan.ko)?;
     // Findings name the module, not the cache's path to it.

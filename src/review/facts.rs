@@ -278,6 +278,17 @@ pub fn header_facts(
     })
 }
 
+/// The value `sys/param.h` (its text) defines `__FreeBSD_version` to.
+pub fn freebsd_version(param_h: &str) -> Option<&str> {
+    param_h.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("#define")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix("__FreeBSD_version"))
+            .and_then(|r| r.split_whitespace().next())
+    })
+}
+
 /// Checks that `tree` is a FreeBSD source tree of `release`.
 pub fn check_tree(tree: &Path, release: &Release) -> Result<(), FactsError> {
     for needed in [
@@ -295,17 +306,7 @@ pub fn check_tree(tree: &Path, release: &Release) -> Result<(), FactsError> {
     }
     let param = tree.join("sys/sys/param.h");
     let text = std::fs::read_to_string(&param).map_err(io(&param))?;
-    let found = text
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("#define")
-                .map(str::trim_start)
-                .and_then(|r| r.strip_prefix("__FreeBSD_version"))
-                .and_then(|r| r.split_whitespace().next())
-        })
-        .unwrap_or("none")
-        .to_string();
+    let found = freebsd_version(&text).unwrap_or("none").to_string();
     if found != release.freebsd_version.to_string() {
         return Err(FactsError::WrongRelease {
             tree: tree.to_path_buf(),

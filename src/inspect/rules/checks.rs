@@ -121,10 +121,7 @@ fn storage_outside_set(ctx: &Context<'_>) -> Vec<Hit> {
             let in_set = s.section.as_deref() == Some(f.section.as_str());
             // A dual module's sides keep their names behind the side's
             // prefix (`__vnetgen_dual_v_vnet_entry_x`).
-            let name = ["__vnetgen_dual_v_", "__vnetgen_dual_n_"]
-                .iter()
-                .find_map(|p| s.name.strip_prefix(p))
-                .unwrap_or(&s.name);
+            let name = crate::build::dual::unrenamed(&s.name);
             let prefixed = name.starts_with(&f.prefix);
             let bound = s.name.starts_with("__start_")
                 || s.name.starts_with("__stop_")

@@ -1021,57 +1021,57 @@ fn verdicts(
 }
 
 /// A refusal of a known limit's module for its symbol becomes that limit.
-/// A dual module refused only for symbols that other modules' dual builds
-/// define (renamed apart, so not under these names): the limit of dual
-/// modules that link against another module (README, dual).
-fn dual_dependency_limit(check: Check, others: &BTreeSet<String>) -> Check {
-    let mark = |v: Verdict| match v {
-        Verdict::WontLoad { reason } => match undefined_symbols(&reason) {
-            Some(missing) if missing.iter().any(|m| others.contains(m)) => {
-                let from: Vec<&String> = missing.iter().filter(|m| others.contains(*m)).collect();
-                Verdict::KnownLimit {
-                    construct: format!(
-                        "a dual module exports nothing under its own names: {} of another module's dual build",
-                        from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                    reason,
-                }
-            }
-            _ => Verdict::WontLoad { reason },
-        },
+/// A check with each refusal of its prediction passed through `mark`.
+fn mark_refusals(check: Check, mark: impl Fn(String) -> Verdict) -> Check {
+    let marked = |v: Verdict| match v {
+        Verdict::WontLoad { reason } => mark(reason),
         other => other,
     };
     match check {
         Check::Prediction { vimage, novimage } => Check::Prediction {
-            vimage: mark(vimage),
-            novimage: mark(novimage),
+            vimage: marked(vimage),
+            novimage: marked(novimage),
         },
         other => other,
     }
 }
 
-fn known_limit(module: &str, check: Check) -> Check {
-    let mark = |v: Verdict| match v {
-        Verdict::WontLoad { reason } => {
-            match KNOWN_LIMITS.iter().find(|(m, sym, _)| {
-                *m == module && reason.contains(&format!("symbol {sym} undefined"))
-            }) {
-                Some((_, _, construct)) => Verdict::KnownLimit {
-                    reason,
-                    construct: construct.to_string(),
-                },
-                None => Verdict::WontLoad { reason },
+/// A dual module refused only for symbols that other modules' dual builds
+/// define (renamed apart, so not under these names): the limit of dual
+/// modules that link against another module (README, dual).
+fn dual_dependency_limit(check: Check, others: &BTreeSet<String>) -> Check {
+    mark_refusals(check, |reason| match undefined_symbols(&reason) {
+        Some(missing) if missing.iter().any(|m| others.contains(m)) => {
+            let from: Vec<&str> = missing
+                .iter()
+                .filter(|m| others.contains(*m))
+                .map(String::as_str)
+                .collect();
+            Verdict::KnownLimit {
+                construct: format!(
+                    "a dual module exports nothing under its own names: {} of another module's dual build",
+                    from.join(", ")
+                ),
+                reason,
             }
         }
-        other => other,
-    };
-    match check {
-        Check::Prediction { vimage, novimage } => Check::Prediction {
-            vimage: mark(vimage),
-            novimage: mark(novimage),
-        },
-        other => other,
-    }
+        _ => Verdict::WontLoad { reason },
+    })
+}
+
+fn known_limit(module: &str, check: Check) -> Check {
+    mark_refusals(check, |reason| {
+        match KNOWN_LIMITS
+            .iter()
+            .find(|(m, sym, _)| *m == module && reason.contains(&format!("symbol {sym} undefined")))
+        {
+            Some((_, _, construct)) => Verdict::KnownLimit {
+                reason,
+                construct: construct.to_string(),
+            },
+            None => Verdict::WontLoad { reason },
+        }
+    })
 }
 
 fn predict(
