@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use object::{Object, ObjectSection, ObjectSymbol};
@@ -77,8 +77,18 @@ fn the_kernel_sees_the_dispatchers_sets_and_each_side_renamed_apart() {
     assert!(sections.contains(&"set_vnet"), "{sections:?}");
 
     let symbol = |name: &str| file.symbols().find(|s| s.name() == Ok(name));
+    let trampolines = file
+        .section_by_name(".text.vnetgen.dual")
+        .map(|s| s.index())
+        .expect("the trampolines' section");
     for defined in ["vnet_full_init_calls_get", "vnet_full_add"] {
-        assert!(symbol(defined).is_none(), "{defined} kept its name");
+        // Under its own name, a function of both sides is its trampoline.
+        let exported = symbol(defined).unwrap_or_else(|| panic!("{defined} is not exported"));
+        assert_eq!(
+            exported.section(),
+            object::SymbolSection::Section(trampolines),
+            "{defined}"
+        );
         for side in ["v", "n"] {
             let renamed = format!("__vnetgen_dual_{side}_{defined}");
             assert!(
@@ -121,6 +131,125 @@ fn the_kernel_sees_the_dispatchers_sets_and_each_side_renamed_apart() {
     assert_eq!(module["build"], "dual");
     assert_eq!(module["loads"]["vimage"]["ok"], true);
     assert_eq!(module["loads"]["novimage"]["ok"], true);
+}
+
+/// What a dependent needs of a dual module is exported under its own
+/// name: a function of both sides as a trampoline that jumps to the active
+/// side's (`movq $vnet0, %r11; testq; je N; jmp V`), a variable of both
+/// sides as one copy, a name of one side alone as that side's; the sides'
+/// DPCPU storage, laid out alike, is one `set_pcpu`.
+#[test]
+fn a_dual_module_exports_each_name_once_and_shares_what_the_sides_hold_alike() {
+    common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let build = |kmod: &str| {
+        build_dual_module(&spec, &lab_options(), &kmod_dir(kmod), "amd64", None, &[])
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let ko = build("export_owner");
+    let data = std::fs::read(&ko).expect("read the module");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    let symbol = |name: &str| {
+        file.symbols()
+            .find(|s| s.name() == Ok(name))
+            .unwrap_or_else(|| panic!("no symbol {name}"))
+    };
+    let place = |name: &str| {
+        let s = symbol(name);
+        assert!(s.is_definition(), "{name} is not defined");
+        (s.section(), s.address())
+    };
+    let section_of = |name: &str| match symbol(name).section() {
+        object::SymbolSection::Section(i) => file
+            .section_by_index(i)
+            .ok()
+            .and_then(|s| s.name().ok().map(str::to_string))
+            .unwrap_or_default(),
+        other => panic!("{name}: {other:?}"),
+    };
+    for f in ["export_owner_add", "export_owner_vimage"] {
+        assert_eq!(section_of(f), ".text.vnetgen.dual", "{f}");
+        assert!(symbol(f).is_global(), "{f} is exported");
+    }
+    let trampolines = file
+        .section_by_name(".text.vnetgen.dual")
+        .expect("the trampolines");
+    let code = trampolines.data().expect("code");
+    assert_eq!(&code[..3], &[0x49, 0xc7, 0xc3], "movq $imm32, %r11");
+    let targets: Vec<(u64, String)> = trampolines
+        .relocations()
+        .filter_map(|(at, r)| match r.target() {
+            object::RelocationTarget::Symbol(i) => file
+                .symbol_by_index(i)
+                .ok()
+                .map(|s| (at, s.name().unwrap_or("").to_string())),
+            _ => None,
+        })
+        .collect();
+    let add = symbol("export_owner_add").address();
+    for (at, target) in [
+        (3, "vnet0"),
+        (12, "__vnetgen_dual_n_export_owner_add"),
+        (17, "__vnetgen_dual_v_export_owner_add"),
+    ] {
+        assert!(
+            targets.contains(&(add + at, target.to_string())),
+            "{target} at +{at}: {targets:?}"
+        );
+    }
+    // One copy of each variable both sides define, the VIMAGE side's.
+    for v in ["export_owner_hits", "export_owner_ops"] {
+        assert_eq!(place(v), place(&format!("__vnetgen_dual_v_{v}")), "{v}");
+        assert_eq!(
+            place(&format!("__vnetgen_dual_n_{v}")),
+            place(&format!("__vnetgen_dual_v_{v}")),
+            "the non-VIMAGE side's {v} is the VIMAGE side's copy"
+        );
+    }
+    // The table's pointer to a static function goes through a trampoline.
+    let ops = file
+        .section_by_name(".rodata")
+        .expect(".rodata")
+        .relocations()
+        .filter_map(|(_, r)| match r.target() {
+            object::RelocationTarget::Symbol(i) => file.symbol_by_index(i).ok(),
+            _ => None,
+        })
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .collect::<Vec<_>>();
+    assert!(
+        ops.iter()
+            .any(|n| n == "__vnetgen_dual_t_export_owner_twice"),
+        "{ops:?}"
+    );
+    // A VNET variable: `vnet_entry_` in the VIMAGE build, plain in the other.
+    assert_eq!(section_of("vnet_entry_export_owner_count"), "set_vnet");
+    assert_eq!(
+        place("export_owner_count"),
+        place("__vnetgen_dual_n_export_owner_count")
+    );
+
+    // DPCPU storage laid out alike by both builds is one set_pcpu.
+    let ko = build("dpcpu_stats");
+    let data = std::fs::read(&ko).expect("read the module");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    let sides = std::fs::read(ko.with_file_name("v").join("dpcpu_stats.ko")).expect("side v");
+    let side = object::File::parse(&*sides).expect("an ELF object");
+    let size = |f: &object::File<'_>| {
+        f.section_by_name("set_pcpu")
+            .map(|s| s.size())
+            .expect("set_pcpu")
+    };
+    assert_eq!(size(&file), size(&side), "set_pcpu is paid once");
+}
+
+fn kmod_dir(name: &str) -> PathBuf {
+    let kld = common::repo().join("tests/kld/kmods").join(name);
+    if kld.is_dir() {
+        kld
+    } else {
+        common::repo().join("tests/kmods").join(name)
+    }
 }
 
 fn compile(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
@@ -171,7 +300,36 @@ fn what_cannot_be_joined_stops_the_build_naming_object_section_and_symbol() {
             .success());
         obj
     };
+    // An exported variable the two builds define differently: no one copy
+    // serves a dependent on both kinds of kernel.
+    let differs_v = compile(dir.path(), "differs_v", "long exported_limit = 1;\n");
+    let differs_n = compile(dir.path(), "differs_n", "long exported_limit = 2;\n");
     let out = dir.path().join("joined.o");
+    let err = join(
+        [
+            SideInput {
+                tag: "v",
+                path: &differs_v,
+                weak: &none,
+            },
+            SideInput {
+                tag: "n",
+                path: &differs_n,
+                weak: &none,
+            },
+        ],
+        &out,
+    )
+    .expect_err("must be refused");
+    assert!(
+        matches!(&err, DualError::Join { object, section, symbol, message }
+            if object == &differs_n.display().to_string()
+                && section == ".data"
+                && symbol == "exported_limit"
+                && message.contains("EXPORT_SYMS")),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing may be written");
     for (bad, section, symbol, words) in [
         (
             &set,

@@ -33,6 +33,10 @@ use object::{
     SectionKind, SymbolFlags, SymbolIndex, SymbolKind, SymbolScope, SymbolSection,
 };
 
+mod exports;
+
+pub use exports::PCPU_SET;
+
 use crate::build::cflags::{self, Target};
 use crate::build::kmod::{link_args, BuildError, ModuleBuild};
 use crate::build::toolchain::Toolchain;
@@ -257,7 +261,58 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
     let mut undefined: HashMap<String, SymbolId> = HashMap::new();
     let mut results = [Side::default(), Side::default()];
 
-    for (side, read) in sides.iter().zip(&reads) {
+    // What the module exports, and the storage the sides share.
+    let defs = [exports::Defs::new(&reads[0]), exports::Defs::new(&reads[1])];
+    let views = [
+        exports::View::new(&reads[0], &defs[0]),
+        exports::View::new(&reads[1], &defs[1]),
+    ];
+    let plan = exports::plan([&views[0], &views[1]])
+        .map_err(|u| join_error(sides[u.side].path, &u.section, &u.symbol, u.message))?;
+    if !plan.trampolines.is_empty() && first.architecture() != object::Architecture::X86_64 {
+        return Err(join_error(
+            sides[0].path,
+            "",
+            plan.trampolines.keys().next().map_or("", String::as_str),
+            "a function both sides define is exported, and trampolines are made for amd64 only",
+        ));
+    }
+    let trampoline_section = (!plan.trampolines.is_empty()).then(|| {
+        w.add_section(
+            Vec::new(),
+            exports::TRAMPOLINE_SECTION.as_bytes().to_vec(),
+            SectionKind::Text,
+        )
+    });
+    let mut trampoline_ids: HashMap<String, SymbolId> = HashMap::new();
+    for (k, t) in plan.trampolines.values().enumerate() {
+        let Some(section) = trampoline_section else {
+            break;
+        };
+        let id = w.add_symbol(write::Symbol {
+            name: if t.exported {
+                t.name.clone().into_bytes()
+            } else {
+                format!("__vnetgen_dual_t_{}", t.name).into_bytes()
+            },
+            value: k as u64 * exports::TRAMPOLINE_AMD64.len() as u64,
+            size: exports::TRAMPOLINE_CODE_SIZE,
+            kind: SymbolKind::Text,
+            scope: if t.exported {
+                SymbolScope::Dynamic
+            } else {
+                SymbolScope::Compilation
+            },
+            weak: false,
+            section: write::SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        });
+        trampoline_ids.insert(t.name.clone(), id);
+    }
+    let mut section_maps: [HashMap<SectionIndex, write::SectionId>; 2] = Default::default();
+    let mut symbol_maps: [HashMap<SymbolIndex, SymbolId>; 2] = Default::default();
+
+    for (which, (side, read)) in sides.iter().zip(&reads).enumerate() {
         let file = &read.file;
         if file.architecture() != first.architecture() {
             return Err(join_error(
@@ -276,10 +331,21 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
             ));
         }
         let mut section_map: HashMap<SectionIndex, write::SectionId> = HashMap::new();
+        // The non-VIMAGE side's set_pcpu, when it is the VIMAGE side's twin:
+        // its symbols are defined at the same offsets of the VIMAGE one.
+        let mut twin_sections: HashMap<SectionIndex, write::SectionId> = HashMap::new();
         let mut moved: Vec<(SectionIndex, &'static str)> = Vec::new();
         for section in file.sections() {
             let name = section.name().map_err(object_error(side.path))?;
             let kind = section.kind();
+            if let Some((pv, pn)) = plan.shared_pcpu {
+                if which == 1 && section.index() == pn {
+                    if let Some(&id) = section_maps[0].get(&pv) {
+                        twin_sections.insert(pn, id);
+                        continue;
+                    }
+                }
+            }
             // The writer makes its own symbol, string and relocation
             // tables; notes and the address-significance table go.
             if matches!(kind, SectionKind::Metadata | SectionKind::Linker)
@@ -333,20 +399,37 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
             };
             match sym.section() {
                 SymbolSection::Section(index) => {
-                    let Some(&section) = section_map.get(&index) else {
+                    let Some(&section) = section_map
+                        .get(&index)
+                        .or_else(|| twin_sections.get(&index))
+                    else {
                         continue;
                     };
                     if sym.kind() == SymbolKind::Section {
                         symbol_map.insert(sym.index(), w.section_symbol(section));
                         continue;
                     }
+                    // Storage shared with the VIMAGE side: this side's name
+                    // for the VIMAGE side's copy.
+                    let shared = (which == 1)
+                        .then(|| plan.redirect.get(&sym.index()))
+                        .flatten()
+                        .and_then(|v| symbol_maps[0].get(v))
+                        .map(|&v| {
+                            let s = w.symbol(v);
+                            (s.section, s.value)
+                        });
+                    let (section, value) = match shared {
+                        Some((write::SymbolSection::Section(s), value)) => (s, value),
+                        _ => (section, sym.address()),
+                    };
                     let id = w.add_symbol(write::Symbol {
                         name: if name.is_empty() {
                             Vec::new()
                         } else {
                             renamed(side.tag, name).into_bytes()
                         },
-                        value: sym.address(),
+                        value,
                         size: sym.size(),
                         kind: sym.kind(),
                         scope: sym.scope(),
@@ -436,6 +519,31 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
                 continue;
             };
             for (offset, r) in section.relocations() {
+                // A function pointer of shared storage: the trampoline.
+                if which == 0 {
+                    if let Some(t) = plan.retarget.get(&(section.index(), offset)) {
+                        if let Some(&symbol) = trampoline_ids.get(t) {
+                            w.add_relocation(
+                                id,
+                                write::Relocation {
+                                    offset,
+                                    symbol,
+                                    addend: r.addend(),
+                                    flags: r.flags(),
+                                },
+                            )
+                            .map_err(|e| {
+                                join_error(
+                                    side.path,
+                                    section.name().unwrap_or(""),
+                                    t,
+                                    e.to_string(),
+                                )
+                            })?;
+                            continue;
+                        }
+                    }
+                }
                 let RelocationTarget::Symbol(target) = r.target() else {
                     return Err(join_error(
                         side.path,
@@ -584,7 +692,18 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
                 }
             }
         }
+        section_maps[which] = section_map;
+        symbol_maps[which] = symbol_map;
     }
+
+    export(
+        &mut w,
+        &plan,
+        &symbol_maps,
+        &mut undefined,
+        trampoline_section,
+    )
+    .map_err(|(symbol, e)| join_error(out, exports::TRAMPOLINE_SECTION, &symbol, e))?;
 
     // Both sides declare the same modules, versions and dependencies.
     let [v, n] = &results;
@@ -635,6 +754,97 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
     })?;
     write_atomic(out, &bytes)?;
     Ok(results)
+}
+
+/// Defines the names the module exports (see [`exports`]) and writes the
+/// trampolines' code.
+fn export(
+    w: &mut write::Object,
+    plan: &exports::Plan,
+    symbol_maps: &[HashMap<SymbolIndex, SymbolId>; 2],
+    undefined: &mut HashMap<String, SymbolId>,
+    trampoline_section: Option<write::SectionId>,
+) -> Result<(), (String, String)> {
+    for (name, how) in &plan.exports {
+        let (side, index) = match how {
+            exports::Export::Alias { side, index } => (*side, *index),
+            exports::Export::Shared { v } => (0, *v),
+            exports::Export::Trampoline => continue,
+        };
+        let Some(&at) = symbol_maps[side].get(&index) else {
+            continue;
+        };
+        let s = w.symbol(at);
+        let definition = write::Symbol {
+            name: name.clone().into_bytes(),
+            value: s.value,
+            size: s.size,
+            kind: s.kind,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: s.section,
+            flags: SymbolFlags::None,
+        };
+        // The other side may reference it as the kernel's: it is this now.
+        match undefined.remove(name) {
+            Some(id) => *w.symbol_mut(id) = definition,
+            None => {
+                w.add_symbol(definition);
+            }
+        }
+    }
+    let Some(trampoline_section) = trampoline_section else {
+        return Ok(());
+    };
+    let probe = *undefined.entry("vnet0".to_string()).or_insert_with(|| {
+        w.add_symbol(write::Symbol {
+            name: b"vnet0".to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Dynamic,
+            weak: true,
+            section: write::SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        })
+    });
+    let size = exports::TRAMPOLINE_AMD64.len() as u64;
+    for (k, t) in plan.trampolines.values().enumerate() {
+        let base = w.append_section_data(trampoline_section, &exports::TRAMPOLINE_AMD64, 16);
+        debug_assert_eq!(base, k as u64 * size);
+        let targets = [
+            (exports::TRAMPOLINE_PROBE_AT, probe, 0, elf::R_X86_64_32S),
+            (
+                exports::TRAMPOLINE_N_AT,
+                *symbol_maps[1]
+                    .get(&t.n)
+                    .ok_or((t.name.clone(), "no non-VIMAGE function".to_string()))?,
+                -4,
+                elf::R_X86_64_PC32,
+            ),
+            (
+                exports::TRAMPOLINE_V_AT,
+                *symbol_maps[0]
+                    .get(&t.v)
+                    .ok_or((t.name.clone(), "no VIMAGE function".to_string()))?,
+                -4,
+                elf::R_X86_64_PC32,
+            ),
+        ];
+        for (at, symbol, addend, r_type) in targets {
+            w.add_relocation(
+                trampoline_section,
+                write::Relocation {
+                    offset: base + at,
+                    symbol,
+                    addend,
+                    flags: object::RelocationFlags::Elf { r_type },
+                },
+            )
+            .map_err(|e| (t.name.clone(), e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// An object file's bytes.
