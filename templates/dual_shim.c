@@ -58,7 +58,7 @@ static const struct dual_need dual_needs_n[] = {
 };
 static int dual_lacking;
 
-{%- if !proxies.is_empty() %}
+{%- if has_side_proxies %}
 /* One entry of a side's sysinit_set or sysuninit_set. */
 struct dual_entry {
 	int		vimage;
@@ -84,18 +84,6 @@ dual_run(const void *arg)
 	(*si->func)(si->udata);
 }
 {%- endif %}
-{%- for p in proxies %}
-
-extern struct sysinit *{{ p.slot }};
-static const struct dual_entry {{ p.name }}_entry = { {{ p.vimage }}, &{{ p.slot }} };
-static struct sysinit {{ p.name }} = {
-	.subsystem = {{ p.subsystem }},
-	.order = {{ p.order }},
-	.func = dual_run,
-	.udata = &{{ p.name }}_entry,
-};
-DATA_WSET({{ p.set }}, {{ p.name }});
-{%- endfor %}
 {%- for s in sysctl_slots %}
 extern struct sysctl_oid *{{ s }};
 {%- endfor %}
@@ -152,14 +140,34 @@ dual_sysctls_unregister(const void *arg __unused)
 }
 
 /*
- * Before every other SYSINIT of the file, and after every SYSUNINIT, as the
- * kernel registers a module's sysctls: the lowest subsystem that runs
- * (SI_SUB_DUMMY never does, and 13.2 marks a SYSINIT done with SI_SUB_DONE).
+ * The sets, sorted: the kernel's sort leaves them as they are.  The sysctls
+ * are registered before every other SYSINIT of the file, and unregistered
+ * after every SYSUNINIT, as the kernel does a module's: at the lowest
+ * subsystem that runs (SI_SUB_DUMMY never does, and 13.2 marks a SYSINIT
+ * done with SI_SUB_DONE).
  */
-SYSINIT(dual_sysctls, SI_SUB_DUMMY + 2, SI_ORDER_FIRST, dual_sysctls_register,
-    NULL);
-SYSUNINIT(dual_sysctls, SI_SUB_DUMMY + 2, SI_ORDER_FIRST,
-    dual_sysctls_unregister, NULL);
+{%- for p in proxies %}
+{%- if p.slot.is_empty() %}
+static struct sysinit {{ p.name }}_{{ p.set }} = {
+	.subsystem = {{ p.subsystem }},
+	.order = {{ p.order }},
+	.func = {% if p.set == "sysinit_set" %}dual_sysctls_register{% else %}dual_sysctls_unregister{% endif %},
+	.udata = NULL,
+};
+DATA_WSET({{ p.set }}, {{ p.name }}_{{ p.set }});
+{%- else %}
+
+extern struct sysinit *{{ p.slot }};
+static const struct dual_entry {{ p.name }}_entry = { {{ p.vimage }}, &{{ p.slot }} };
+static struct sysinit {{ p.name }} = {
+	.subsystem = {{ p.subsystem }},
+	.order = {{ p.order }},
+	.func = dual_run,
+	.udata = &{{ p.name }}_entry,
+};
+DATA_WSET({{ p.set }}, {{ p.name }});
+{%- endif %}
+{%- endfor %}
 {%- for m in modules %}
 
 {%- if let Some(h) = m.evhand_v %}

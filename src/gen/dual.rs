@@ -44,6 +44,9 @@ pub struct Side {
     pub needs: Vec<String>,
 }
 
+/// One entry of the dispatcher's `sysinit_set` or `sysuninit_set`: a
+/// proxy of a side's entry (`slot`), or the registration of the active
+/// side's sysctls (`slot` empty).
 struct Proxy {
     name: String,
     set: &'static str,
@@ -51,6 +54,29 @@ struct Proxy {
     vimage: u8,
     subsystem: String,
     order: String,
+}
+
+/// `sys/kernel.h`: the subsystem and order of the dispatcher's sysctl
+/// registration, before every SYSINIT of the file that runs (SI_SUB_DUMMY
+/// never does, and 13.2 marks a done SYSINIT with SI_SUB_DONE, 1).
+const SYSCTLS_SUBSYSTEM: u32 = 2;
+const SYSCTLS_ORDER: u32 = 0;
+
+/// The order the kernel linker runs a file's SYSINITs (`ascending`) or
+/// SYSUNINITs in: `linker_file_sysinit` and `linker_file_sysuninit` sort
+/// the set with an exchange sort that is not stable (13.2 and 15.1 alike).
+pub fn kernel_run_order(entries: &[SetEntry], ascending: bool) -> Vec<SetEntry> {
+    let mut e = entries.to_vec();
+    for i in 0..e.len() {
+        for j in i + 1..e.len() {
+            let (a, b) = ((e[i].subsystem, e[i].order), (e[j].subsystem, e[j].order));
+            let in_order = if ascending { a <= b } else { a >= b };
+            if !in_order {
+                e.swap(i, j);
+            }
+        }
+    }
+    e
 }
 
 struct ModuleView {
@@ -87,6 +113,7 @@ struct DependView {
 #[template(path = "dual_shim.c", escape = "none")]
 struct ShimTemplate {
     module: String,
+    has_side_proxies: bool,
     proxies: Vec<Proxy>,
     sysctl_slots: Vec<String>,
     sysctls_v: Vec<String>,
@@ -112,22 +139,65 @@ fn call(module: &ModuleEntry) -> String {
 /// versions and dependencies (the build stage checks it); `vimage`'s are
 /// the ones declared.
 pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, RenderError> {
+    // The kernel sorts the dispatcher's sets as it would sort each side's,
+    // but entries of equal subsystem and order come out of its sort in an
+    // order that depends on the whole set.  A set already sorted comes out
+    // as it is: so each set is written sorted, with each side's entries of
+    // equal rank in the order its own set runs them, and the sysctls'
+    // registration before all (its unregistration after all).
     let mut proxies = Vec::new();
-    for (side, tag, flag) in [(vimage, "v", 1u8), (novimage, "n", 0u8)] {
-        for (entries, set, kind) in [
-            (&side.sysinits, "sysinit_set", "init"),
-            (&side.sysuninits, "sysuninit_set", "uninit"),
-        ] {
-            for (i, e) in entries.iter().enumerate() {
-                proxies.push(Proxy {
-                    name: format!("dual_{tag}_{kind}_{i}"),
-                    set,
-                    slot: e.slot.clone(),
-                    vimage: flag,
-                    subsystem: format!("{:#x}", e.subsystem),
-                    order: format!("{:#x}", e.order),
-                });
+    for (set, kind, ascending) in [
+        ("sysinit_set", "init", true),
+        ("sysuninit_set", "uninit", false),
+    ] {
+        let mut entries: Vec<(SetEntry, &str, u8)> = Vec::new();
+        let registration = SetEntry {
+            slot: String::new(),
+            subsystem: SYSCTLS_SUBSYSTEM,
+            order: SYSCTLS_ORDER,
+        };
+        if ascending {
+            entries.push((registration.clone(), "", 2));
+        }
+        for (side, tag, flag) in [(vimage, "v", 1u8), (novimage, "n", 0u8)] {
+            let list = if ascending {
+                &side.sysinits
+            } else {
+                &side.sysuninits
+            };
+            for e in kernel_run_order(list, ascending) {
+                entries.push((e, tag, flag));
             }
+        }
+        if !ascending {
+            entries.push((registration, "", 2));
+        }
+        // Stable: equal ranks keep the order pushed.
+        entries.sort_by(|(a, ..), (b, ..)| {
+            let (a, b) = ((a.subsystem, a.order), (b.subsystem, b.order));
+            if ascending {
+                a.cmp(&b)
+            } else {
+                b.cmp(&a)
+            }
+        });
+        let mut index = [0usize; 2];
+        for (e, tag, flag) in entries {
+            let name = if e.slot.is_empty() {
+                "dual_sysctls".to_string()
+            } else {
+                let k = &mut index[usize::from(flag == 0)];
+                *k += 1;
+                format!("dual_{tag}_{kind}_{}", *k - 1)
+            };
+            proxies.push(Proxy {
+                name,
+                set,
+                slot: e.slot,
+                vimage: flag,
+                subsystem: format!("{:#x}", e.subsystem),
+                order: format!("{:#x}", e.order),
+            });
         }
     }
     let modules = vimage
@@ -162,6 +232,7 @@ pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, Rend
         needs_v: needs(vimage, "v"),
         needs_n: needs(novimage, "n"),
         module: module.to_string(),
+        has_side_proxies: proxies.iter().any(|p| !p.slot.is_empty()),
         proxies,
         sysctl_slots: vimage
             .sysctls
@@ -204,4 +275,32 @@ pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, Rend
         Some(&format!("The dispatcher of the dual module {module}.")),
         &body,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(slot: &str, subsystem: u32, order: u32) -> SetEntry {
+        SetEntry {
+            slot: slot.to_string(),
+            subsystem,
+            order,
+        }
+    }
+
+    /// sysinit_order's set: a dummy, two of equal rank, one smaller.  The
+    /// kernel's sort reverses the equal two (tests/kld/sysinit_order.kld).
+    #[test]
+    fn the_kernel_run_order_is_its_unstable_exchange_sort() {
+        let set = [
+            entry("9", 0, 0xfffffff),
+            entry("1", 0x3800000, 0x8000000),
+            entry("2", 0x3800000, 0x8000000),
+            entry("3", 0x3800000, 0),
+        ];
+        let names = |v: Vec<SetEntry>| v.into_iter().map(|e| e.slot).collect::<String>();
+        assert_eq!(names(kernel_run_order(&set, true)), "9321");
+        assert_eq!(names(kernel_run_order(&set, false)), "1239");
+    }
 }

@@ -871,12 +871,13 @@ fn symbol_names(
         .collect())
 }
 
-/// The names a dual module's sides define, without their side's prefix.
-pub fn side_definitions(path: &Path) -> Result<BTreeSet<String>, DualError> {
+/// The names a dual module exports to the modules that depend on it:
+/// its global definitions but the sides' and the trampolines' own.
+pub fn exported_names(path: &Path) -> Result<BTreeSet<String>, DualError> {
     symbol_names(
         path,
-        |s| s.is_definition(),
-        |n| (unrenamed(n) != n).then(|| unrenamed(n).to_string()),
+        |s| s.is_definition() && s.is_global(),
+        |n| (!n.starts_with("__vnetgen_dual_")).then(|| n.to_string()),
     )
 }
 

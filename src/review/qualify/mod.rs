@@ -873,14 +873,14 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
                 rows.push(row);
             }
         }
-        // What the dual modules define: other modules' dual builds reach
-        // none of it under its own name (each side's is renamed apart).
-        let mut dual_defined: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        // What the dual modules export under their own names, for the
+        // other dual modules that depend on them.
+        let mut dual_exported: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         for (i, ko) in &dual_kos {
-            let set = dual_defined
+            let set = dual_exported
                 .entry((rows[*i].release.clone(), rows[*i].module.clone()))
                 .or_default();
-            set.extend(crate::build::dual::side_definitions(ko).unwrap_or_default());
+            set.extend(crate::build::dual::exported_names(ko).unwrap_or_default());
         }
         for (i, ko) in &dual_kos {
             let (release, module) = (rows[*i].release.clone(), rows[*i].module.clone());
@@ -894,19 +894,19 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
                     ko_of(&release, &module, BuildKind::StockNovimage).map(|x| x.1),
                 ),
             ];
-            let others: BTreeSet<String> = dual_defined
+            // The dual module reaches the other dual modules' exports; the
+            // stock builds it is compared with reach the stock modules'.
+            let others: BTreeSet<String> = dual_exported
                 .iter()
                 .filter(|((r, m), _)| *r == release && *m != module)
                 .flat_map(|(_, s)| s.iter().cloned())
                 .collect();
-            // The dual module reaches no other module's symbols; the stock
-            // builds it is compared with reach the stock modules'.
             let empty = BTreeSet::new();
             let stock_provided = provided
                 .get(&(release.clone(), "amd64".to_string()))
                 .unwrap_or(&empty);
-            let check = predict_ko(spec, &release, "amd64", ko, &empty, &stock, stock_provided)?;
-            rows[*i].check = dual_dependency_limit(check, &others);
+            rows[*i].check =
+                predict_ko(spec, &release, "amd64", ko, &others, &stock, stock_provided)?;
         }
     }
 
@@ -1034,29 +1034,6 @@ fn mark_refusals(check: Check, mark: impl Fn(String) -> Verdict) -> Check {
         },
         other => other,
     }
-}
-
-/// A dual module refused only for symbols that other modules' dual builds
-/// define (renamed apart, so not under these names): the limit of dual
-/// modules that link against another module (README, dual).
-fn dual_dependency_limit(check: Check, others: &BTreeSet<String>) -> Check {
-    mark_refusals(check, |reason| match undefined_symbols(&reason) {
-        Some(missing) if missing.iter().any(|m| others.contains(m)) => {
-            let from: Vec<&str> = missing
-                .iter()
-                .filter(|m| others.contains(*m))
-                .map(String::as_str)
-                .collect();
-            Verdict::KnownLimit {
-                construct: format!(
-                    "a dual module exports nothing under its own names: {} of another module's dual build",
-                    from.join(", ")
-                ),
-                reason,
-            }
-        }
-        _ => Verdict::WontLoad { reason },
-    })
 }
 
 fn known_limit(module: &str, check: Check) -> Check {
