@@ -448,3 +448,130 @@ fn the_lab_real_column_agrees_with_prediction_and_emulator() {
         "some cells must fail on the real kernel"
     );
 }
+
+/// The kmod sources of a lab test module (tests/kmods or tests/kld/kmods).
+fn kmod_dir_sources(name: &str) -> Vec<PathBuf> {
+    let repo = common::repo();
+    let dir = [repo.join("tests/kld/kmods"), repo.join("tests/kmods")]
+        .into_iter()
+        .map(|d| d.join(name))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| panic!("no kmod {name}"));
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    sources
+}
+
+/// Mutation testing of the dual glue: each defect (a proxy set that runs
+/// the SYSINITs in another order, the other side's sysctls registered,
+/// the module metadata declared twice, a reference left strong) is put
+/// into dual builds of vnet_full and sysinit_order, and the scenario that
+/// the right builds pass fails on a real kernel, VIMAGE or not.
+#[test]
+fn the_real_kernels_kill_every_mutant_of_the_dual_glue() {
+    use vnetgen::build::dual::{DualBuild, GlueMutant};
+    let _turn = one_qemu();
+    let toolchain = common::toolchain();
+    tools();
+    let root = kernels_root();
+    let spec = Spec::default_spec().expect("default spec");
+    let release = spec.release_or_newest(Some("13.2")).expect("13.2").clone();
+    let generated = common::generate(&spec);
+    let sysroot = stub_sysroot();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let amd64 = spec.arch("amd64").expect("amd64");
+    let mut mutants: Vec<Option<GlueMutant>> = vec![None];
+    mutants.extend(GlueMutant::ALL.map(Some));
+    let mut scenarios = Vec::new();
+    for mutant in &mutants {
+        let label = mutant.map_or("unmutated", |m| m.name());
+        let mut kos = BTreeMap::new();
+        for kmod in ["vnet_full", "sysinit_order"] {
+            let out_dir = dir.path().join(label).join(kmod);
+            let sources = kmod_dir_sources(kmod);
+            let ko = DualBuild {
+                spec: &spec,
+                arch: amd64,
+                release: Some(&release),
+                name: kmod,
+                sources: &sources,
+                generated: generated.path(),
+                sysroot: &sysroot,
+                out_dir: &out_dir,
+                extra_cflags: &[],
+                mutant: *mutant,
+            }
+            .build(&toolchain)
+            .unwrap_or_else(|e| panic!("{label} {kmod}: {e}"));
+            kos.insert(kmod, ko);
+        }
+        // What dual_order.kld and dual.kld check of these modules.
+        let scenario = dir.path().join(format!("{label}.kld"));
+        let text = format!(
+            "kernel $kernel arch=amd64\n\
+             load {order}\n\
+             call sysinit_order_get expect=321\n\
+             unload\n\
+             load {full}\n\
+             call vnet_full_init_calls_get expect=1\n\
+             call vnet_full_ttl expect=128\n\
+             sysctl net.vnet_full_inits expect=1\n\
+             vimage: vnet create\n\
+             vimage: call vnet_full_init_calls_get expect=2\n\
+             vimage: vnet destroy 1\n\
+             unload\n",
+            order = kos["sysinit_order"].display(),
+            full = kos["vnet_full"].display(),
+        );
+        std::fs::write(&scenario, text).expect("write the scenario");
+        scenarios.push((label, scenario));
+    }
+    let options = VmOptions {
+        spec: spec.clone(),
+        cache: cache(),
+        vm_cache: cache().join("vm"),
+        sysroot: stub_sysroot(),
+        timeout: Duration::from_secs(15),
+        vars: vars_for(Path::new("tests/kld/x.kld"), release.vnet_copy),
+        release: Some(release.name.clone()),
+        accel: Accel::Auto,
+        memory_mb: 512,
+        grub_dir: PathBuf::from(vm::grub::DEFAULT_GRUB_DIR),
+    };
+    let kernels: Vec<PathBuf> = ["VIMAGE", "NOVIMAGE"]
+        .iter()
+        .map(|c| root.join("13.2/amd64").join(c))
+        .collect();
+    let reports = vm::run_with_vars(
+        &kernels,
+        &scenarios
+            .iter()
+            .map(|(_, s)| (s.clone(), vars_for(s, release.vnet_copy)))
+            .collect::<Vec<_>>(),
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut survivors = Vec::new();
+    for (k, (label, _)) in scenarios.iter().enumerate() {
+        let verdicts: Vec<&vm::Verdict> = reports.iter().map(|r| &r.scenarios[k].verdict).collect();
+        let failed = verdicts
+            .iter()
+            .any(|v| matches!(v, vm::Verdict::Failed { .. }));
+        if *label == "unmutated" {
+            assert!(
+                verdicts.iter().all(|v| matches!(v, vm::Verdict::Passed)),
+                "the right dual builds must pass: {verdicts:?}"
+            );
+        } else if !failed {
+            survivors.push(*label);
+        } else {
+            eprintln!("{label}: killed: {verdicts:?}");
+        }
+    }
+    assert!(survivors.is_empty(), "mutants not killed: {survivors:?}");
+}

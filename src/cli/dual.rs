@@ -80,6 +80,7 @@ pub fn run(args: DualArgs) -> Result<i32, Error> {
         generated: &absolute(&args.headers),
         sysroot: &sysroot,
         out_dir: &work,
+        mutant: None,
     }
     .assemble(
         &toolchain,

@@ -44,6 +44,41 @@ pub struct Side {
     pub needs: Vec<String>,
 }
 
+/// A defect put into the dual glue on purpose, for the mutation testing
+/// of the scenarios that must catch it on real kernels (`tests/vm.rs`).
+/// Never set in a build for use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlueMutant {
+    /// The dispatcher's sets list the proxies in the sides' set order, not
+    /// sorted in the order the kernel runs each side's.
+    ProxyOrder,
+    /// The dispatcher registers the other side's sysctls.
+    SysctlWrongSide,
+    /// The VIMAGE side's module metadata stays in the kernel's sight, beside
+    /// the dispatcher's.
+    MetadataTwice,
+    /// A reference that only one kind of kernel resolves is left strong.
+    StrongReference,
+}
+
+impl GlueMutant {
+    pub const ALL: [GlueMutant; 4] = [
+        GlueMutant::ProxyOrder,
+        GlueMutant::SysctlWrongSide,
+        GlueMutant::MetadataTwice,
+        GlueMutant::StrongReference,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GlueMutant::ProxyOrder => "proxy-order",
+            GlueMutant::SysctlWrongSide => "sysctl-wrong-side",
+            GlueMutant::MetadataTwice => "metadata-twice",
+            GlueMutant::StrongReference => "strong-reference",
+        }
+    }
+}
+
 /// One entry of the dispatcher's `sysinit_set` or `sysuninit_set`: a
 /// proxy of a side's entry (`slot`), or the registration of the active
 /// side's sysctls (`slot` empty).
@@ -139,6 +174,16 @@ fn call(module: &ModuleEntry) -> String {
 /// versions and dependencies (the build stage checks it); `vimage`'s are
 /// the ones declared.
 pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, RenderError> {
+    shim_mutated(module, vimage, novimage, None)
+}
+
+/// [`shim`], with a defect of the glue put in (`mutant`).
+pub fn shim_mutated(
+    module: &str,
+    vimage: &Side,
+    novimage: &Side,
+    mutant: Option<GlueMutant>,
+) -> Result<String, RenderError> {
     // The kernel sorts the dispatcher's sets as it would sort each side's,
     // but entries of equal subsystem and order come out of its sort in an
     // order that depends on the whole set.  A set already sorted comes out
@@ -165,7 +210,12 @@ pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, Rend
             } else {
                 &side.sysuninits
             };
-            for e in kernel_run_order(list, ascending) {
+            let run = if mutant == Some(GlueMutant::ProxyOrder) {
+                list.clone()
+            } else {
+                kernel_run_order(list, ascending)
+            };
+            for e in run {
                 entries.push((e, tag, flag));
             }
         }
@@ -173,14 +223,16 @@ pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, Rend
             entries.push((registration, "", 2));
         }
         // Stable: equal ranks keep the order pushed.
-        entries.sort_by(|(a, ..), (b, ..)| {
-            let (a, b) = ((a.subsystem, a.order), (b.subsystem, b.order));
-            if ascending {
-                a.cmp(&b)
-            } else {
-                b.cmp(&a)
-            }
-        });
+        if mutant != Some(GlueMutant::ProxyOrder) {
+            entries.sort_by(|(a, ..), (b, ..)| {
+                let (a, b) = ((a.subsystem, a.order), (b.subsystem, b.order));
+                if ascending {
+                    a.cmp(&b)
+                } else {
+                    b.cmp(&a)
+                }
+            });
+        }
         let mut index = [0usize; 2];
         for (e, tag, flag) in entries {
             let name = if e.slot.is_empty() {
@@ -240,8 +292,16 @@ pub fn shim(module: &str, vimage: &Side, novimage: &Side) -> Result<String, Rend
             .chain(&novimage.sysctls)
             .cloned()
             .collect(),
-        sysctls_v: vimage.sysctls.clone(),
-        sysctls_n: novimage.sysctls.clone(),
+        sysctls_v: if mutant == Some(GlueMutant::SysctlWrongSide) {
+            novimage.sysctls.clone()
+        } else {
+            vimage.sysctls.clone()
+        },
+        sysctls_n: if mutant == Some(GlueMutant::SysctlWrongSide) {
+            vimage.sysctls.clone()
+        } else {
+            novimage.sysctls.clone()
+        },
         modules,
         versions: vimage
             .versions

@@ -591,10 +591,15 @@ pub fn build_dual_module(
     key.add("cflags", extra_cflags.join("\u{1f}").as_bytes());
     // The joiner and the dispatcher are vnetgen's own: its version keys them.
     key.add("vnetgen", env!("CARGO_PKG_VERSION").as_bytes());
-    key.add(
-        "shim",
-        include_str!("../../templates/dual_shim.c").as_bytes(),
-    );
+    // ...and so does the source of the joiner and of the dispatcher.
+    for source in [
+        include_str!("../../templates/dual_shim.c"),
+        include_str!("../gen/dual.rs"),
+        include_str!("../build/dual/mod.rs"),
+        include_str!("../build/dual/exports.rs"),
+    ] {
+        key.add("glue", source.as_bytes());
+    }
     let key = key.finish();
     let builds = options.cache.join("builds");
     let out_dir = builds.join(format!("{}-dual", &key[..24]));
@@ -613,6 +618,7 @@ pub fn build_dual_module(
             sysroot: &options.sysroot,
             out_dir: staging,
             extra_cflags,
+            mutant: None,
         }
         .build(&toolchain)?;
         Ok(())

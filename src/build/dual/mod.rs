@@ -40,6 +40,7 @@ pub use exports::PCPU_SET;
 use crate::build::cflags::{self, Target};
 use crate::build::kmod::{link_args, BuildError, ModuleBuild};
 use crate::build::toolchain::Toolchain;
+pub use crate::gen::dual::GlueMutant;
 use crate::gen::dual::{self, ModuleEntry, SetEntry, Side};
 use crate::gen::output::write_atomic;
 use crate::spec::kernel_model::KernelModel;
@@ -229,6 +230,15 @@ fn elf_flags(
 
 /// Joins the two sides into `out` and returns what each side's sets hold.
 pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualError> {
+    join_mutated(sides, out, None)
+}
+
+/// [`join`], with a defect of the glue put in (`mutant`).
+pub fn join_mutated(
+    sides: [SideInput<'_>; 2],
+    out: &Path,
+    mutant: Option<GlueMutant>,
+) -> Result<[Side; 2], DualError> {
     let mut datas = Vec::new();
     for side in &sides {
         datas.push(read_object(side.path)?);
@@ -364,7 +374,14 @@ pub fn join(sides: [SideInput<'_>; 2], out: &Path) -> Result<[Side; 2], DualErro
                         .copied()
                         .unwrap_or("sysinit_set");
                     moved.push((section.index(), set));
-                    format!(".vnetgen.dual.{}.{set}", side.tag)
+                    if mutant == Some(GlueMutant::MetadataTwice)
+                        && side.tag == "v"
+                        && set == "modmetadata_set"
+                    {
+                        name.to_string()
+                    } else {
+                        format!(".vnetgen.dual.{}.{set}", side.tag)
+                    }
                 }
                 Some(_) if KEPT_SETS.contains(&name) => name.to_string(),
                 Some(_) => {
@@ -934,6 +951,8 @@ pub struct DualBuild<'a> {
     pub sysroot: &'a Path,
     pub out_dir: &'a Path,
     pub extra_cflags: &'a [String],
+    /// A defect of the glue, for mutation testing; `None` in use.
+    pub mutant: Option<GlueMutant>,
 }
 
 impl DualBuild<'_> {
@@ -987,6 +1006,7 @@ impl DualBuild<'_> {
             generated: self.generated,
             sysroot: self.sysroot,
             out_dir: self.out_dir,
+            mutant: self.mutant,
         }
         .assemble(
             toolchain,
@@ -1011,6 +1031,8 @@ pub struct Assembly<'a> {
     pub sysroot: &'a Path,
     /// Where the joined object and the dispatcher go.
     pub out_dir: &'a Path,
+    /// A defect of the glue, for mutation testing; `None` in use.
+    pub mutant: Option<GlueMutant>,
 }
 
 impl Assembly<'_> {
@@ -1047,8 +1069,12 @@ impl Assembly<'_> {
                 }
             }
         }
+        if self.mutant == Some(GlueMutant::StrongReference) {
+            weak_v.clear();
+            weak_n.clear();
+        }
         let joined = self.out_dir.join("joined.o");
-        let [v, n] = join(
+        let [v, n] = join_mutated(
             [
                 SideInput {
                     tag: "v",
@@ -1062,9 +1088,13 @@ impl Assembly<'_> {
                 },
             ],
             &joined,
+            self.mutant,
         )?;
         let shim = self.out_dir.join("dual_shim.c");
-        write_atomic(&shim, dual::shim(self.name, &v, &n)?.as_bytes())?;
+        write_atomic(
+            &shim,
+            dual::shim_mutated(self.name, &v, &n, self.mutant)?.as_bytes(),
+        )?;
         let shim_o = self.out_dir.join("dual_shim.o");
         // The dispatcher is compiled as the non-VIMAGE, untied side is.
         let target = Target {

@@ -856,6 +856,7 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
                     generated: &outcomes[n].objdir.join("vnetgen"),
                     sysroot: &tree.join("sys"),
                     out_dir: &work,
+                    mutant: None,
                 }
                 .assemble(&toolchain, &v_ko, &n_ko, &ko);
                 match assembled {
