@@ -241,6 +241,34 @@ fn a_dual_module_exports_each_name_once_and_shares_what_the_sides_hold_alike() {
             .expect("set_pcpu")
     };
     assert_eq!(size(&file), size(&side), "set_pcpu is paid once");
+    // `vnetgen inspect` lists each DPCPU variable once and reports the one
+    // copy's module space.
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .arg("inspect")
+        .arg(&ko)
+        .args(["--format", "json"])
+        .output()
+        .expect("run vnetgen inspect");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let module = &report["modules"][0];
+    let names: Vec<&str> = module["dpcpu_vars"]
+        .as_array()
+        .expect("dpcpu_vars")
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["dpcpu_stats_count", "dpcpu_stats_pair", "dpcpu_stats_ring"]
+    );
+    let pcpu = module["modspace"]
+        .as_array()
+        .expect("modspace")
+        .iter()
+        .find(|u| u["set"] == "set_pcpu")
+        .expect("set_pcpu's module space");
+    assert_eq!(pcpu["size"], size(&side));
+    assert_eq!(pcpu["limit"], 2048, "DPCPU_MODMIN");
 }
 
 fn kmod_dir(name: &str) -> PathBuf {

@@ -554,6 +554,9 @@ fn evidence(spec: &Spec, object: &ObjectInfo, c: &Classification) -> Vec<Evidenc
 
 fn variables(spec: &Spec, object: &ObjectInfo, virtualized: bool) -> Vec<Variable> {
     let mut vars = Vec::new();
+    // A dual module names a variable once per side, and once more where it
+    // is exported; where the names are of one copy, it is listed once.
+    let mut seen = std::collections::BTreeSet::new();
     for f in spec
         .families
         .iter()
@@ -580,12 +583,16 @@ fn variables(spec: &Spec, object: &ObjectInfo, virtualized: bool) -> Vec<Variabl
             } else {
                 set_align.min(1u64 << offset.trailing_zeros().min(63))
             };
+            let unrenamed = crate::build::dual::unrenamed(&s.name);
+            let name = unrenamed
+                .strip_prefix(&f.prefix)
+                .unwrap_or(unrenamed)
+                .to_string();
+            if !seen.insert((name.clone(), offset)) {
+                continue;
+            }
             vars.push(Variable {
-                name: s
-                    .name
-                    .strip_prefix(&f.prefix)
-                    .unwrap_or(&s.name)
-                    .to_string(),
+                name,
                 symbol: s.name.clone(),
                 size: s.size,
                 align,
