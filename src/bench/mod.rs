@@ -187,6 +187,10 @@ pub struct DualRow {
     pub compiled_in: usize,
     pub dual: usize,
     pub extra: i64,
+    /// Instructions executed per iteration of the access's probe loop
+    /// (callgrind): the compiled-in build's and the dual module's.
+    pub executed_compiled_in: Option<f64>,
+    pub executed_dual: Option<f64>,
 }
 
 /// The dual probe module's code (amd64): the bytes of the active side's
@@ -486,6 +490,11 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         let module = text_size(ko)?;
         for kernel in KERNELS {
             let side = crate::build::dual::side_prefix(kernel == KernelConfig::Vimage);
+            // The emulator's `call` runs the active side's function.
+            let executed = match &options.callgrind_exe {
+                Some(exe) => Some(callgrind::per_iteration(exe, options, &base, kernel, ko)?),
+                None => None,
+            };
             let Some(ci) = base_paths.get(&("amd64".to_string(), kernel)) else {
                 continue;
             };
@@ -508,6 +517,12 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
                     compiled_in: compiled,
                     dual: active,
                     extra: active as i64 - compiled as i64,
+                    executed_compiled_in: base_exec
+                        .as_ref()
+                        .and_then(|m| m.get(&kernel))
+                        .and_then(|m| m.get(access))
+                        .copied(),
+                    executed_dual: executed.as_ref().and_then(|m| m.get(access)).copied(),
                 });
             }
             let ci_ko = compiled_in_probe(kernel)?;

@@ -71,9 +71,15 @@ pub fn text(report: &BenchReport) -> String {
             "\n== dual (amd64) ==\n\nstatic: instructions on the path, compiled-in -> the active side (extra)"
         );
         for r in &report.dual {
+            let executed = match (r.executed_compiled_in, r.executed_dual) {
+                (Some(c), Some(d)) => {
+                    format!("; executed {c:.2} -> {d:.2} ({:+.2})", d - c)
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "{:<9} {:<20} {:>3} -> {:>3} ({:+})",
+                "{:<9} {:<20} {:>3} -> {:>3} ({:+}){executed}",
                 r.kernel.to_string(),
                 r.access,
                 r.compiled_in,

@@ -540,12 +540,17 @@ pub fn join_mutated(
                 if which == 0 {
                     if let Some(t) = plan.retarget.get(&(section.index(), offset)) {
                         if let Some(&symbol) = trampoline_ids.get(t) {
+                            // The trampoline's start: no addend, and none
+                            // left in the data where the addend is implicit.
+                            if r.has_implicit_addend() {
+                                clear_field(&mut w, id, offset, r.size());
+                            }
                             w.add_relocation(
                                 id,
                                 write::Relocation {
                                     offset,
                                     symbol,
-                                    addend: r.addend(),
+                                    addend: 0,
                                     flags: r.flags(),
                                 },
                             )
@@ -771,6 +776,16 @@ pub fn join_mutated(
     })?;
     write_atomic(out, &bytes)?;
     Ok(results)
+}
+
+/// Zeroes the `bits`-wide field at `offset` of a section being written.
+fn clear_field(w: &mut write::Object, section: write::SectionId, offset: u64, bits: u8) {
+    let data = w.section_mut(section).data_mut();
+    let start = usize::try_from(offset).unwrap_or(usize::MAX);
+    let end = start.saturating_add(usize::from(bits / 8));
+    if let Some(field) = data.get_mut(start..end) {
+        field.fill(0);
+    }
 }
 
 /// Defines the names the module exports (see [`exports`]) and writes the

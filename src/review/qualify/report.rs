@@ -162,7 +162,7 @@ pub fn markdown(r: &QualifyReport) -> String {
         ),
         ("dual predicted not to load", t.dual_wont_load),
         (
-            "dual not loading for a known limit (another module's symbols, which its dual build renames)",
+            "dual not loading for a known limit",
             t.dual_known_limits,
         ),
         ("dual: no kernel recorded", t.dual_no_kernel_recorded),

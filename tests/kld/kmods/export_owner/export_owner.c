@@ -21,17 +21,6 @@
 VNET_DEFINE(long, export_owner_count) = 3;
 long	export_owner_hits;
 
-static long
-export_owner_twice(long x)
-{
-	return (2 * x);
-}
-
-const struct export_owner_ops export_owner_ops = {
-	.twice = export_owner_twice,
-	.label = "owner",
-};
-
 /* Adds to this vnet's count and returns it; counts the calls. */
 long
 export_owner_add(long by)
@@ -50,6 +39,20 @@ export_owner_vimage(void)
 #else
 	return (0);
 #endif
+}
+
+/* After the other functions: the table points past the start of .text. */
+static long	export_owner_twice(long x);
+
+const struct export_owner_ops export_owner_ops = {
+	.twice = export_owner_twice,
+	.label = "owner",
+};
+
+static long
+export_owner_twice(long x)
+{
+	return (2 * x);
 }
 
 MODULE_VERSION(export_owner, 1);
