@@ -271,6 +271,50 @@ fn a_dual_module_exports_each_name_once_and_shares_what_the_sides_hold_alike() {
     assert_eq!(pcpu["limit"], 2048, "DPCPU_MODMIN");
 }
 
+/// i386 modules are shared objects: the sides' relocatable objects are
+/// joined (REL: the addends are in the data), the trampolines are i386
+/// code, and the module is linked as a shared object.
+#[test]
+fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
+    common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let ko = build_dual_module(
+        &spec,
+        &lab_options(),
+        &kmod_dir("export_owner"),
+        "i386",
+        None,
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let data = std::fs::read(&ko).expect("read the module");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    assert_eq!(file.architecture(), object::Architecture::I386);
+    assert_eq!(file.kind(), object::ObjectKind::Dynamic);
+    let trampolines = file
+        .section_by_name(".text.vnetgen.dual")
+        .expect("the trampolines");
+    let code = trampolines.data().expect("code");
+    // movl $vnet0, %eax; testl %eax, %eax; je; jmp
+    assert_eq!(&code[..1], &[0xb8]);
+    assert_eq!(&code[5..9], &[0x85, 0xc0, 0x0f, 0x84]);
+    assert_eq!(code[13], 0xe9);
+    let exported: Vec<String> = file
+        .dynamic_symbols()
+        .filter(|s| s.is_definition())
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .collect();
+    for name in [
+        "export_owner_add",
+        "export_owner_ops",
+        "export_owner_hits",
+        "vnet_entry_export_owner_count",
+        "export_owner_count",
+    ] {
+        assert!(exported.iter().any(|n| n == name), "{name}: {exported:?}");
+    }
+}
+
 fn kmod_dir(name: &str) -> PathBuf {
     let kld = common::repo().join("tests/kld/kmods").join(name);
     if kld.is_dir() {

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use filetime::FileTime;
-use object::{Architecture, Object, ObjectKind, ObjectSymbol};
+use object::{Architecture, Object, ObjectKind, ObjectSection, ObjectSymbol};
 use tempfile::TempDir;
 use vnetgen::build::toolchain::{Toolchain, INSTALL_HINT};
 
@@ -34,6 +34,8 @@ struct Sample {
     toolchain: Toolchain,
     variant: &'static str,
     kernel: &'static str,
+    /// `MACHINE_ARCH` on bmake's command line; empty: bmake's own.
+    machine_arch: &'static str,
 }
 
 impl Sample {
@@ -59,7 +61,14 @@ impl Sample {
             toolchain,
             variant,
             kernel,
+            machine_arch: "",
         }
+    }
+
+    /// The same sample, built for `MACHINE_ARCH=arch`.
+    fn for_arch(mut self, arch: &'static str) -> Sample {
+        self.machine_arch = arch;
+        self
     }
 
     fn bmake_with(&self, variant: &str) -> Output {
@@ -78,6 +87,9 @@ impl Sample {
             .arg(format!("CC={}", self.toolchain.clang.display()))
             .arg(format!("LD={}", self.toolchain.lld.display()))
             .env("MAKEOBJDIR", &self.objdir);
+        if !self.machine_arch.is_empty() {
+            cmd.arg(format!("MACHINE_ARCH={}", self.machine_arch));
+        }
         // Nothing from the caller's environment: bmake imports it as variables.
         for var in [
             "MAKEFLAGS",
@@ -513,5 +525,34 @@ fn dual() {
     assert!(
         file.section_by_name("set_pcpu").is_some() && file.section_by_name("set_vnet").is_some()
     );
+    s.assert_nothing_to_do("the second build");
+}
+
+/// VNETGEN_VARIANT=dual where modules are shared objects (i386): the sides
+/// joined are the relocatable `${KMOD}.kld`s, and the module is the shared
+/// object linked from the joined object, its sets padded as i386's are.
+#[test]
+fn dual_i386() {
+    let s = Sample::new("dual", "").for_arch("i386");
+    let stdout = s.bmake("the first build");
+    assert!(
+        stdout.contains(" dual --vimage vnetgen-dual-v.o "),
+        "{stdout}"
+    );
+    let data = fs::read(s.path(KO)).expect("the module");
+    let file = object::File::parse(&*data).expect("an object");
+    assert_eq!(file.architecture(), Architecture::I386);
+    assert_eq!(file.kind(), ObjectKind::Dynamic, "a shared object");
+    for side in ["v", "n"] {
+        assert!(
+            file.section_by_name(&format!(".vnetgen.dual.{side}.sysinit_set"))
+                .is_some(),
+            "{KO} is not a dual module"
+        );
+    }
+    // The VIMAGE side's VNET storage, ending in the release's pad word.
+    let vnet = file.section_by_name("set_vnet").expect("set_vnet");
+    let bytes = vnet.data().expect("set_vnet's bytes");
+    assert_eq!(&bytes[bytes.len() - 4..], &0x9090_9090u32.to_le_bytes());
     s.assert_nothing_to_do("the second build");
 }

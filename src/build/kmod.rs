@@ -65,7 +65,7 @@ pub fn set_pad_script(arch: &Arch, sets: &[String], pad_word: Option<u32>) -> St
 }
 
 /// The family sets among an object's sections.
-fn sets_in(spec: &Spec, object: &Path) -> Result<Vec<String>, BuildError> {
+pub(crate) fn sets_in(spec: &Spec, object: &Path) -> Result<Vec<String>, BuildError> {
     use object::{Object, ObjectSection};
     let data = std::fs::read(object).map_err(|source| BuildError::Io {
         path: object.to_path_buf(),
@@ -247,6 +247,44 @@ impl ModuleBuild<'_> {
             &format!("{}.ko ({})", self.name, self.describe()),
         )?;
         Ok(plan.ko)
+    }
+
+    /// Compiles and links the objects into one relocatable object,
+    /// `<name>.kld`, as kmod.mk does before the shared link of a module of
+    /// a shared-object architecture (i386); returns it.
+    pub fn build_relocatable(&self, toolchain: &Toolchain) -> Result<PathBuf, BuildError> {
+        std::fs::create_dir_all(self.out_dir).map_err(|source| BuildError::Io {
+            path: self.out_dir.to_path_buf(),
+            source,
+        })?;
+        let plan = self.plan();
+        for step in &plan.compiles {
+            let mut cmd = Command::new(&toolchain.clang);
+            cmd.args(&step.args);
+            run(
+                cmd,
+                "compile",
+                &format!("{} ({})", step.source.display(), self.describe()),
+            )?;
+        }
+        let kld = self.out_dir.join(format!("{}.kld", self.name));
+        let mut cmd = Command::new(&toolchain.lld);
+        cmd.arg("-r")
+            .args(
+                self.target
+                    .release
+                    .and_then(|r| r.kmod_ldflags.get(&self.target.arch.name))
+                    .unwrap_or(&self.target.arch.ldflags),
+            )
+            .arg("-o")
+            .arg(&kld)
+            .args(plan.compiles.iter().map(|c| &c.object));
+        run(
+            cmd,
+            "link",
+            &format!("{}.kld ({})", self.name, self.describe()),
+        )?;
+        Ok(kld)
     }
 
     fn describe(&self) -> String {

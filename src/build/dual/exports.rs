@@ -28,7 +28,7 @@ use object::{
     SectionFlags, SectionIndex, SectionKind, SymbolIndex, SymbolSection,
 };
 
-use super::Read;
+use super::{full_addend, Read};
 
 /// `SHF_WRITE` and `SHF_STRINGS`.
 const SHF_WRITE: u64 = 0x1;
@@ -148,6 +148,8 @@ struct Rel {
     flags: RelocationFlags,
     symbol: SymbolIndex,
     addend: i64,
+    /// The width of the field it relocates, in bytes.
+    width: u64,
 }
 
 /// One side, read for the comparison.
@@ -167,7 +169,8 @@ impl<'a, 'd> View<'a, 'd> {
                         at: offset,
                         flags: r.flags(),
                         symbol,
-                        addend: r.addend(),
+                        addend: full_addend(&section, offset, &r),
+                        width: u64::from(r.size() / 8),
                     });
                 }
             }
@@ -308,12 +311,28 @@ impl Compare<'_, '_, '_> {
     /// Whether the ranges hold the same bytes and relocations to the same
     /// things.
     fn ranges_alike(&mut self, v: (SectionIndex, u64), n: (SectionIndex, u64), size: u64) -> bool {
-        if self.v.bytes(v.0, v.1, size) != self.n.bytes(n.0, n.1, size) {
-            return false;
-        }
         let rv = self.v.relocations_in(v.0, v.1, size);
         let rn = self.n.relocations_in(n.0, n.1, size);
         if rv.len() != rn.len() {
+            return false;
+        }
+        // The bytes, but where a relocation goes: an implicit addend (REL)
+        // is compared below, as what it reaches.
+        let masked = |bytes: Option<Vec<u8>>, rels: &[&Rel], start: u64| {
+            bytes.map(|mut b| {
+                for r in rels {
+                    let from = usize::try_from(r.at - start).unwrap_or(usize::MAX);
+                    let to = from.saturating_add(usize::try_from(r.width).unwrap_or(0));
+                    if let Some(field) = b.get_mut(from..to) {
+                        field.fill(0);
+                    }
+                }
+                b
+            })
+        };
+        if masked(self.v.bytes(v.0, v.1, size), &rv, v.1)
+            != masked(self.n.bytes(n.0, n.1, size), &rn, n.1)
+        {
             return false;
         }
         let mut retarget = Vec::new();
@@ -503,30 +522,60 @@ pub(super) fn plan(views: [&View<'_, '_>; 2]) -> Result<Plan, Unjoinable> {
 /// The section of the trampolines.
 pub const TRAMPOLINE_SECTION: &str = ".text.vnetgen.dual";
 
-/// The amd64 trampoline: `movq $vnet0, %r11; testq %r11, %r11;
-/// je <non-VIMAGE side>; jmp <VIMAGE side>`, padded with `int3`.  %r11 is
-/// neither an argument register nor preserved across calls, and %rax (the
-/// vector-register count of a variadic call) is left alone.
-pub const TRAMPOLINE_AMD64: [u8; 32] = {
-    let mut code = [0xcc; 32];
-    let head = [
-        0x49, 0xc7, 0xc3, 0, 0, 0, 0, // movq $imm32, %r11
-        0x4d, 0x85, 0xdb, // testq %r11, %r11
-        0x0f, 0x84, 0, 0, 0, 0, // je rel32
-        0xe9, 0, 0, 0, 0, // jmp rel32
-    ];
-    let mut i = 0;
-    while i < head.len() {
-        code[i] = head[i];
-        i += 1;
-    }
-    code
-};
+/// The bytes each trampoline takes in its section.
+pub const TRAMPOLINE_SLOT: u64 = 32;
 
-/// Where the trampoline's relocations go: the probe's immediate
-/// (`R_X86_64_32S`), the non-VIMAGE jump and the VIMAGE jump
-/// (`R_X86_64_PC32`, addend -4), and the size of the code.
-pub const TRAMPOLINE_PROBE_AT: u64 = 3;
-pub const TRAMPOLINE_N_AT: u64 = 12;
-pub const TRAMPOLINE_V_AT: u64 = 17;
-pub const TRAMPOLINE_CODE_SIZE: u64 = 21;
+/// A trampoline's machine code, and where its relocations go: the probe
+/// (`&vnet0`, absolute), the jump to the non-VIMAGE side and the jump to
+/// the VIMAGE side (PC-relative, addend -4).
+pub struct TrampolineCode {
+    /// The code, padded with `int3` to the slot each trampoline takes.
+    pub code: [u8; 32],
+    pub size: u64,
+    pub probe: (u64, u32),
+    pub n_jump: (u64, u32),
+    pub v_jump: (u64, u32),
+}
+
+/// The trampoline of `arch`, where there is one.  amd64:
+/// `movq $vnet0, %r11; testq %r11, %r11; je N; jmp V` (%r11 is neither an
+/// argument register nor preserved across calls, and %rax, a variadic
+/// call's vector-register count, is left alone).  i386: the same with
+/// %eax, which no argument is passed in.
+pub fn trampoline_code(arch: object::Architecture) -> Option<TrampolineCode> {
+    use object::elf;
+    let (head, probe, n_jump, v_jump): (&[u8], _, _, _) = match arch {
+        object::Architecture::X86_64 => (
+            &[
+                0x49, 0xc7, 0xc3, 0, 0, 0, 0, // movq $imm32, %r11
+                0x4d, 0x85, 0xdb, // testq %r11, %r11
+                0x0f, 0x84, 0, 0, 0, 0, // je rel32
+                0xe9, 0, 0, 0, 0, // jmp rel32
+            ],
+            (3, elf::R_X86_64_32S.0),
+            (12, elf::R_X86_64_PC32.0),
+            (17, elf::R_X86_64_PC32.0),
+        ),
+        object::Architecture::I386 => (
+            &[
+                0xb8, 0, 0, 0, 0, // movl $imm32, %eax
+                0x85, 0xc0, // testl %eax, %eax
+                0x0f, 0x84, 0, 0, 0, 0, // je rel32
+                0xe9, 0, 0, 0, 0, // jmp rel32
+            ],
+            (1, elf::R_386_32.0),
+            (9, elf::R_386_PC32.0),
+            (14, elf::R_386_PC32.0),
+        ),
+        _ => return None,
+    };
+    let mut code = [0xcc; 32];
+    code[..head.len()].copy_from_slice(head);
+    Some(TrampolineCode {
+        code,
+        size: head.len() as u64,
+        probe,
+        n_jump,
+        v_jump,
+    })
+}

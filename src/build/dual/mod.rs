@@ -38,13 +38,13 @@ mod exports;
 pub use exports::PCPU_SET;
 
 use crate::build::cflags::{self, Target};
-use crate::build::kmod::{link_args, BuildError, ModuleBuild};
+use crate::build::kmod::{link_args, pads_sets, set_pad_script, sets_in, BuildError, ModuleBuild};
 use crate::build::toolchain::Toolchain;
 pub use crate::gen::dual::GlueMutant;
 use crate::gen::dual::{self, ModuleEntry, SetEntry, Side};
 use crate::gen::output::write_atomic;
 use crate::spec::kernel_model::KernelModel;
-use crate::spec::variant::{Detect, KernelConfig, Variant};
+use crate::spec::variant::{Detect, KernelConfig, ModuleFormat, Variant};
 use crate::spec::{Arch, Release, Spec};
 
 /// The sets the dispatcher hands the kernel in place of the sides' own.
@@ -84,7 +84,7 @@ pub enum DualError {
     Render(#[from] crate::gen::render::RenderError),
     #[error(transparent)]
     Output(#[from] crate::gen::output::OutputError),
-    #[error("dual modules are built for amd64 so far (relocatable objects); {0} is not")]
+    #[error("dual modules are built for amd64 and i386 so far; {0} is not")]
     Arch(String),
 }
 
@@ -142,7 +142,8 @@ impl<'d> Read<'d> {
         for section in file.sections() {
             for (offset, r) in section.relocations() {
                 if let RelocationTarget::Symbol(s) = r.target() {
-                    relocations.insert((section.index(), offset), (s, r.addend()));
+                    let addend = full_addend(&section, offset, &r);
+                    relocations.insert((section.index(), offset), (s, addend));
                 }
             }
         }
@@ -197,6 +198,29 @@ impl<'d> Read<'d> {
             .ok()
             .and_then(|s| s.name().ok().map(str::to_string))
             .unwrap_or_default()
+    }
+}
+
+/// A relocation's addend: its own (RELA), or the one stored in the field it
+/// relocates (REL: i386), sign-extended.
+pub(super) fn full_addend(
+    section: &object::Section<'_, '_>,
+    offset: u64,
+    r: &object::Relocation,
+) -> i64 {
+    if !r.has_implicit_addend() {
+        return r.addend();
+    }
+    let bytes = usize::from(r.size() / 8);
+    let field = section.data().ok().and_then(|d| {
+        let start = usize::try_from(offset).ok()?;
+        d.get(start..start.checked_add(bytes)?)
+    });
+    match field {
+        Some(&[a, b, c, d]) => i64::from(i32::from_le_bytes([a, b, c, d])),
+        Some(&[a, b]) => i64::from(i16::from_le_bytes([a, b])),
+        Some(&[a]) => i64::from(a as i8),
+        _ => r.addend(),
     }
 }
 
@@ -279,12 +303,13 @@ pub fn join_mutated(
     ];
     let plan = exports::plan([&views[0], &views[1]])
         .map_err(|u| join_error(sides[u.side].path, &u.section, &u.symbol, u.message))?;
-    if !plan.trampolines.is_empty() && first.architecture() != object::Architecture::X86_64 {
+    let trampoline_code = exports::trampoline_code(first.architecture());
+    if !plan.trampolines.is_empty() && trampoline_code.is_none() {
         return Err(join_error(
             sides[0].path,
             "",
             plan.trampolines.keys().next().map_or("", String::as_str),
-            "a function both sides define is exported, and trampolines are made for amd64 only",
+            "a function both sides define is exported, and trampolines are made for amd64 and i386 only",
         ));
     }
     let trampoline_section = (!plan.trampolines.is_empty()).then(|| {
@@ -305,8 +330,8 @@ pub fn join_mutated(
             } else {
                 format!("__vnetgen_dual_t_{}", t.name).into_bytes()
             },
-            value: k as u64 * exports::TRAMPOLINE_AMD64.len() as u64,
-            size: exports::TRAMPOLINE_CODE_SIZE,
+            value: k as u64 * exports::TRAMPOLINE_SLOT,
+            size: trampoline_code.as_ref().map_or(0, |c| c.size),
             kind: SymbolKind::Text,
             scope: if t.exported {
                 SymbolScope::Dynamic
@@ -718,14 +743,9 @@ pub fn join_mutated(
         symbol_maps[which] = symbol_map;
     }
 
-    export(
-        &mut w,
-        &plan,
-        &symbol_maps,
-        &mut undefined,
-        trampoline_section,
-    )
-    .map_err(|(symbol, e)| join_error(out, exports::TRAMPOLINE_SECTION, &symbol, e))?;
+    let trampolines = trampoline_section.zip(trampoline_code.as_ref());
+    export(&mut w, &plan, &symbol_maps, &mut undefined, trampolines)
+        .map_err(|(symbol, e)| join_error(out, exports::TRAMPOLINE_SECTION, &symbol, e))?;
 
     // Both sides declare the same modules, versions and dependencies.
     let [v, n] = &results;
@@ -795,7 +815,7 @@ fn export(
     plan: &exports::Plan,
     symbol_maps: &[HashMap<SymbolIndex, SymbolId>; 2],
     undefined: &mut HashMap<String, SymbolId>,
-    trampoline_section: Option<write::SectionId>,
+    trampolines: Option<(write::SectionId, &exports::TrampolineCode)>,
 ) -> Result<(), (String, String)> {
     for (name, how) in &plan.exports {
         let (side, index) = match how {
@@ -825,7 +845,7 @@ fn export(
             }
         }
     }
-    let Some(trampoline_section) = trampoline_section else {
+    let Some((trampoline_section, code)) = trampolines else {
         return Ok(());
     };
     let probe = *undefined.entry("vnet0".to_string()).or_insert_with(|| {
@@ -840,37 +860,36 @@ fn export(
             flags: SymbolFlags::None,
         })
     });
-    let size = exports::TRAMPOLINE_AMD64.len() as u64;
     for (k, t) in plan.trampolines.values().enumerate() {
-        let base = w.append_section_data(trampoline_section, &exports::TRAMPOLINE_AMD64, 16);
-        debug_assert_eq!(base, k as u64 * size);
+        let base = w.append_section_data(trampoline_section, &code.code, 16);
+        debug_assert_eq!(base, k as u64 * exports::TRAMPOLINE_SLOT);
         let targets = [
-            (exports::TRAMPOLINE_PROBE_AT, probe, 0, elf::R_X86_64_32S),
+            (code.probe, probe, 0),
             (
-                exports::TRAMPOLINE_N_AT,
+                code.n_jump,
                 *symbol_maps[1]
                     .get(&t.n)
                     .ok_or((t.name.clone(), "no non-VIMAGE function".to_string()))?,
                 -4,
-                elf::R_X86_64_PC32,
             ),
             (
-                exports::TRAMPOLINE_V_AT,
+                code.v_jump,
                 *symbol_maps[0]
                     .get(&t.v)
                     .ok_or((t.name.clone(), "no VIMAGE function".to_string()))?,
                 -4,
-                elf::R_X86_64_PC32,
             ),
         ];
-        for (at, symbol, addend, r_type) in targets {
+        for ((at, r_type), symbol, addend) in targets {
             w.add_relocation(
                 trampoline_section,
                 write::Relocation {
                     offset: base + at,
                     symbol,
                     addend,
-                    flags: object::RelocationFlags::Elf { r_type },
+                    flags: object::RelocationFlags::Elf {
+                        r_type: elf::RelocationType(r_type),
+                    },
                 },
             )
             .map_err(|e| (t.name.clone(), e.to_string()))?;
@@ -955,6 +974,13 @@ pub fn weak_sets(
     (only_vimage, only_novimage)
 }
 
+/// Whether dual modules of `arch` are joined: amd64 (relocatable modules)
+/// and i386 (shared objects, whose relocatable `.kld` is joined); the
+/// trampolines are written for these two.
+fn joins(arch: &Arch) -> bool {
+    matches!(arch.name.as_str(), "amd64" | "i386")
+}
+
 /// One dual module build.
 pub struct DualBuild<'a> {
     pub spec: &'a Spec,
@@ -998,7 +1024,7 @@ impl DualBuild<'_> {
 
     /// Builds both sides, joins them and links the module; returns it.
     pub fn build(&self, toolchain: &Toolchain) -> Result<PathBuf, DualError> {
-        if self.arch.name != "amd64" {
+        if !joins(self.arch) {
             return Err(DualError::Arch(self.arch.name.clone()));
         }
         let v_dir = self.out_dir.join("v");
@@ -1007,11 +1033,15 @@ impl DualBuild<'_> {
         // Untied: the non-VIMAGE build of the compiled-in headers without
         // KLD_TIED, as kmod.mk builds an untied module without VIMAGE.
         n_extra.push("-UKLD_TIED".to_string());
-        let v_ko = self
-            .side(true, &v_dir, self.extra_cflags)
-            .build(toolchain)?;
-        let n_side = self.side(false, &n_dir, &n_extra);
-        let n_ko = n_side.build(toolchain)?;
+        // The sides are joined as relocatable objects: the module itself
+        // where it is one (amd64), the objects before the shared link
+        // elsewhere (i386's `.kld`).
+        let build = |side: ModuleBuild<'_>| match self.arch.module_format {
+            ModuleFormat::Relocatable => side.build(toolchain),
+            ModuleFormat::Shared => side.build_relocatable(toolchain),
+        };
+        let v_ko = build(self.side(true, &v_dir, self.extra_cflags))?;
+        let n_ko = build(self.side(false, &n_dir, &n_extra))?;
 
         Assembly {
             spec: self.spec,
@@ -1060,7 +1090,7 @@ impl Assembly<'_> {
         novimage_ko: &Path,
         ko: &Path,
     ) -> Result<PathBuf, DualError> {
-        if self.arch.name != "amd64" {
+        if !joins(self.arch) {
             return Err(DualError::Arch(self.arch.name.clone()));
         }
         std::fs::create_dir_all(self.out_dir).map_err(|e| DualError::Object {
@@ -1128,10 +1158,25 @@ impl Assembly<'_> {
             .arg("-o")
             .arg(&shim_o);
         crate::build::kmod::run(cc, "compile", &shim.display().to_string())?;
+        // A shared-object module ends each DPCPU and VNET set with the
+        // release's padding, as its stock link does.
+        let script = if pads_sets(self.arch) {
+            let mut sets = sets_in(self.spec, &joined)?;
+            sets.sort();
+            let path = self.out_dir.join("sets.ld");
+            let pad_word = self
+                .release
+                .or(self.spec.newest_release())
+                .map(|r| r.i386_set_pad_value);
+            write_atomic(&path, set_pad_script(self.arch, &sets, pad_word).as_bytes())?;
+            Some(path)
+        } else {
+            None
+        };
         // Linked beside the target and renamed over it: never half a module.
         let staged = self.out_dir.join(format!("{}.ko.tmp", self.name));
         let mut ld = Command::new(&toolchain.lld);
-        ld.args(link_args(self.arch, self.release, None))
+        ld.args(link_args(self.arch, self.release, script.as_deref()))
             .arg("-o")
             .arg(&staged)
             .arg(&joined)
