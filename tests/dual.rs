@@ -304,6 +304,12 @@ fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
         .filter(|s| s.is_definition())
         .filter_map(|s| s.name().ok().map(str::to_string))
         .collect();
+    // 15.1's kmod.mk builds i386 modules -fPIC: the table of names the
+    // exported table points to is const data in .data.rel.ro, as alike
+    // on both sides as if it were read-only.
+    let side = std::fs::read(ko.with_file_name("v").join("export_owner.kld")).expect("side v");
+    let side = object::File::parse(&*side).expect("an ELF object");
+    assert!(side.section_by_name(".data.rel.ro").is_some());
     for name in [
         "export_owner_add",
         "export_owner_ops",
@@ -313,6 +319,127 @@ fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
     ] {
         assert!(exported.iter().any(|n| n == name), "{name}: {exported:?}");
     }
+}
+
+/// An i386 relocatable object as an `ld -r` of `-fPIC` objects can leave
+/// it: an exported table whose string pointer is relocated against one of
+/// several local labels named `.L.str` (REL: the addend in the data), the
+/// string at `at` in the merged string section.
+fn i386_object_with_labels(dir: &Path, name: &str, strings: &[u8], at: u64) -> PathBuf {
+    use object::write::{Object as Writer, Relocation, Symbol, SymbolSection};
+    use object::{
+        elf, Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags,
+        SymbolKind, SymbolScope,
+    };
+    let mut w = Writer::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little);
+    let rodata = w.add_section(
+        Vec::new(),
+        b".rodata.str1.1".to_vec(),
+        SectionKind::ReadOnlyString,
+    );
+    w.append_section_data(rodata, strings, 1);
+    let mut label = None;
+    for (k, offset) in [0, at].into_iter().enumerate() {
+        let id = w.add_symbol(Symbol {
+            name: b".L.str".to_vec(),
+            value: offset,
+            size: 0,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(rodata),
+            flags: SymbolFlags::None,
+        });
+        if k == 1 {
+            label = Some(id);
+        }
+    }
+    let data = w.add_section(Vec::new(), b".data".to_vec(), SectionKind::Data);
+    w.append_section_data(data, &[0, 0, 0, 0, 1, 0, 0, 0], 4);
+    w.add_symbol(Symbol {
+        name: b"exported_table".to_vec(),
+        value: 0,
+        size: 8,
+        kind: SymbolKind::Data,
+        scope: SymbolScope::Dynamic,
+        weak: false,
+        section: SymbolSection::Section(data),
+        flags: SymbolFlags::None,
+    });
+    w.add_relocation(
+        data,
+        Relocation {
+            offset: 0,
+            symbol: label.expect("the label"),
+            addend: 0,
+            flags: RelocationFlags::Elf {
+                r_type: elf::R_386_32,
+            },
+        },
+    )
+    .expect("relocation");
+    let path = dir.join(format!("{name}.o"));
+    std::fs::write(&path, w.write().expect("write the object")).expect("write");
+    path
+}
+
+/// A pointer relocated against a local label is what lies at the label:
+/// the two sides' tables are alike where their strings are, wherever each
+/// side's string section holds them, and the table is one copy.
+#[test]
+fn a_pointer_through_a_local_label_is_compared_by_what_it_reaches() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let none = Default::default();
+    let v = i386_object_with_labels(dir.path(), "v", b"other\0name\0", 6);
+    let n = i386_object_with_labels(dir.path(), "n", b"more text\0name\0", 10);
+    let out = dir.path().join("joined.o");
+    join(
+        [
+            SideInput {
+                tag: "v",
+                path: &v,
+                weak: &none,
+            },
+            SideInput {
+                tag: "n",
+                path: &n,
+                weak: &none,
+            },
+        ],
+        &out,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let data = std::fs::read(&out).expect("the joined object");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    let place = |name: &str| {
+        file.symbols()
+            .find(|s| s.name() == Ok(name))
+            .map(|s| (s.section(), s.address()))
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(
+        place("__vnetgen_dual_n_exported_table"),
+        place("__vnetgen_dual_v_exported_table")
+    );
+    // A string that differs is refused.
+    let other = i386_object_with_labels(dir.path(), "other", b"more text\0nope\0", 10);
+    let err = join(
+        [
+            SideInput {
+                tag: "v",
+                path: &v,
+                weak: &none,
+            },
+            SideInput {
+                tag: "n",
+                path: &other,
+                weak: &none,
+            },
+        ],
+        &out,
+    )
+    .expect_err("different strings");
+    assert!(err.to_string().contains("exported_table"), "{err}");
 }
 
 fn kmod_dir(name: &str) -> PathBuf {

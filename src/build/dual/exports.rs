@@ -30,12 +30,19 @@ use object::{
 
 use super::{full_addend, Read};
 
-/// `SHF_WRITE` and `SHF_STRINGS`.
+/// `SHF_WRITE`, `SHF_EXECINSTR` and `SHF_STRINGS`.
 const SHF_WRITE: u64 = 0x1;
+const SHF_EXECINSTR: u64 = 0x4;
 const SHF_STRINGS: u64 = 0x20;
 
 /// The section a dual module's DPCPU variables live in.
 pub const PCPU_SET: &str = "set_pcpu";
+
+/// An assembler-local label kept in the symbol table (`.L.str`): a place,
+/// not a definition.
+fn is_local_label(name: &str) -> bool {
+    name.starts_with(".L")
+}
 
 /// One named definition of a side.
 #[derive(Debug, Clone)]
@@ -65,6 +72,7 @@ impl Defs {
             };
             let name = sym.name().unwrap_or("");
             if name.is_empty()
+                || is_local_label(name)
                 || matches!(
                     sym.kind(),
                     object::SymbolKind::Section | object::SymbolKind::File
@@ -138,7 +146,7 @@ enum Target {
     Function(String),
     /// A variable of the module, and where in it.
     Variable(String, i64),
-    /// A string of a merged string section.
+    /// A string: of a merged string section, or of unnamed read-only data.
     Text(Vec<u8>),
 }
 
@@ -192,8 +200,18 @@ impl<'a, 'd> View<'a, 'd> {
         }
     }
 
+    /// Whether the program may write the section: not where it is
+    /// read-only, nor where it is written only by relocation, as the
+    /// const data with pointers the compiler puts in `.data.rel.ro` (i386).
     fn writable(&self, index: SectionIndex) -> bool {
-        self.section_flags(index) & SHF_WRITE != 0
+        let relro = self
+            .read
+            .file
+            .section_by_index(index)
+            .ok()
+            .and_then(|s| s.name().ok().map(|n| n.starts_with(".data.rel.ro")))
+            .unwrap_or(false);
+        self.section_flags(index) & SHF_WRITE != 0 && !relro
     }
 
     /// The bytes of `[address, address + size)` of `section`; `None` for
@@ -228,8 +246,10 @@ impl<'a, 'd> View<'a, 'd> {
                 .is_undefined()
                 .then(|| Target::External(name.to_string(), addend));
         };
-        if sym.kind() == object::SymbolKind::Section {
-            let offset = u64::try_from(addend).ok()?;
+        // A section, or a label the assembler kept (`.L.str`, i386): what
+        // lies at that offset of the section.
+        if sym.kind() == object::SymbolKind::Section || is_local_label(name) {
+            let offset = u64::try_from(addend.checked_add_unsigned(sym.address())?).ok()?;
             if let Some(d) = self.defs.at(section, offset) {
                 return Some(if d.function {
                     Target::Function(d.name.clone())
@@ -237,7 +257,11 @@ impl<'a, 'd> View<'a, 'd> {
                     Target::Variable(d.name.clone(), (offset - d.address) as i64)
                 });
             }
-            if self.section_flags(section) & SHF_STRINGS != 0 {
+            // A pointer from data into unnamed read-only data: a string
+            // literal (merged, or in .rodata where the compiler puts it
+            // there, as for i386); named constants have their symbols.
+            let flags = self.section_flags(section);
+            if flags & SHF_STRINGS != 0 || flags & (SHF_WRITE | SHF_EXECINSTR) == 0 {
                 let data = self.read.file.section_by_index(section).ok()?.data().ok()?;
                 let rest = data.get(usize::try_from(offset).ok()?..)?;
                 let end = rest.iter().position(|&b| b == 0)?;

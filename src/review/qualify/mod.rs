@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::inspect::predict::{inspect_providing, InspectCmdError, Kernels};
 use crate::review::facts::{check_tree, FactsError};
 use crate::spec::kernel_model::recorded;
-use crate::spec::variant::KernelConfig;
+use crate::spec::variant::{KernelConfig, ModuleFormat};
 use crate::spec::{Release, Spec};
 
 /// The modules qualified by default: 13.2's network modules, by their
@@ -796,14 +796,19 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
         rows.push(row);
     }
 
-    // The dual modules: each amd64 module's two kld-untied builds joined.
-    if options.archs.iter().any(|a| a == "amd64") {
+    // The dual modules: each amd64 and i386 module's two kld-untied builds
+    // joined (i386: the relocatable `.kld` each is linked from).
+    let dual_archs: Vec<&str> = ["amd64", "i386"]
+        .into_iter()
+        .filter(|a| options.archs.iter().any(|x| x == a))
+        .collect();
+    if !dual_archs.is_empty() {
         let toolchain = crate::build::toolchain::Toolchain::locate()
             .map_err(|e| QualifyError::Setup(e.to_string()))?;
-        let ko_of = |release: &str, module: &str, kind: BuildKind| {
+        let ko_of = |release: &str, arch: &str, module: &str, kind: BuildKind| {
             let k = (
                 release.to_string(),
-                "amd64".to_string(),
+                arch.to_string(),
                 module.to_string(),
                 kind,
             );
@@ -814,100 +819,113 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
             })
         };
         let mut dual_kos: Vec<(usize, PathBuf)> = Vec::new();
-        for (tree, release) in &trees {
-            for module in &options.modules {
-                let dir = format!("dual/{}-amd64-{}", release.name, module.replace('/', "-"));
-                let mut row = Row {
-                    module: module.clone(),
-                    release: release.name.clone(),
-                    arch: "amd64".to_string(),
-                    build: BuildKind::Dual,
-                    compiles: false,
-                    warnings: 0,
-                    first_error: None,
-                    check: Check::NotMade {
-                        why: "a side did not compile".to_string(),
-                    },
-                    fingerprint: None,
-                    recorded: None,
-                    build_dir: dir.clone(),
-                };
-                let (Some((_, v_ko)), Some((n, n_ko))) = (
-                    ko_of(&release.name, module, BuildKind::KldUntiedVimage),
-                    ko_of(&release.name, module, BuildKind::KldUntiedNovimage),
-                ) else {
+        for arch in &dual_archs {
+            let Some(arch_spec) = spec.arch(arch) else {
+                return Err(QualifyError::UnknownArch(arch.to_string()));
+            };
+            for (tree, release) in &trees {
+                for module in &options.modules {
+                    let dir = format!("dual/{}-{arch}-{}", release.name, module.replace('/', "-"));
+                    let mut row = Row {
+                        module: module.clone(),
+                        release: release.name.clone(),
+                        arch: arch.to_string(),
+                        build: BuildKind::Dual,
+                        compiles: false,
+                        warnings: 0,
+                        first_error: None,
+                        check: Check::NotMade {
+                            why: "a side did not compile".to_string(),
+                        },
+                        fingerprint: None,
+                        recorded: None,
+                        build_dir: dir.clone(),
+                    };
+                    let (Some((_, v_ko)), Some((n, n_ko))) = (
+                        ko_of(&release.name, arch, module, BuildKind::KldUntiedVimage),
+                        ko_of(&release.name, arch, module, BuildKind::KldUntiedNovimage),
+                    ) else {
+                        rows.push(row);
+                        continue;
+                    };
+                    // A shared-object module's sides: the `.kld` beside it.
+                    let side = |ko: &Path| match arch_spec.module_format {
+                        ModuleFormat::Relocatable => ko.to_path_buf(),
+                        ModuleFormat::Shared => ko.with_extension("kld"),
+                    };
+                    let work = options.cache.join(&dir);
+                    let name = v_ko
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let ko = work.join(format!("{name}.ko"));
+                    let assembled = crate::build::dual::Assembly {
+                        spec,
+                        arch: arch_spec,
+                        release: Some(release),
+                        name: &name,
+                        generated: &outcomes[n].objdir.join("vnetgen"),
+                        sysroot: &tree.join("sys"),
+                        out_dir: &work,
+                        mutant: None,
+                    }
+                    .assemble(&toolchain, &side(&v_ko), &side(&n_ko), &ko);
+                    match assembled {
+                        Err(e) => {
+                            row.first_error = Some(e.to_string());
+                            row.check = Check::NotMade {
+                                why: "not joined".to_string(),
+                            };
+                        }
+                        Ok(ko) => {
+                            row.compiles = true;
+                            dual_kos.push((rows.len(), ko));
+                        }
+                    }
                     rows.push(row);
-                    continue;
-                };
-                let work = options.cache.join(&dir);
-                let name = v_ko
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let ko = work.join(format!("{name}.ko"));
-                let Some(amd64) = spec.arch("amd64") else {
-                    return Err(QualifyError::UnknownArch("amd64".to_string()));
-                };
-                let assembled = crate::build::dual::Assembly {
-                    spec,
-                    arch: amd64,
-                    release: Some(release),
-                    name: &name,
-                    generated: &outcomes[n].objdir.join("vnetgen"),
-                    sysroot: &tree.join("sys"),
-                    out_dir: &work,
-                    mutant: None,
                 }
-                .assemble(&toolchain, &v_ko, &n_ko, &ko);
-                match assembled {
-                    Err(e) => {
-                        row.first_error = Some(e.to_string());
-                        row.check = Check::NotMade {
-                            why: "not joined".to_string(),
-                        };
-                    }
-                    Ok(ko) => {
-                        row.compiles = true;
-                        dual_kos.push((rows.len(), ko));
-                    }
-                }
-                rows.push(row);
             }
         }
         // What the dual modules export under their own names, for the
-        // other dual modules that depend on them.
-        let mut dual_exported: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        // other dual modules of their release and architecture.
+        type Key = (String, String, String);
+        let mut dual_exported: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
         for (i, ko) in &dual_kos {
+            let r = &rows[*i];
             let set = dual_exported
-                .entry((rows[*i].release.clone(), rows[*i].module.clone()))
+                .entry((r.release.clone(), r.arch.clone(), r.module.clone()))
                 .or_default();
             set.extend(crate::build::dual::exported_names(ko).unwrap_or_default());
         }
         for (i, ko) in &dual_kos {
-            let (release, module) = (rows[*i].release.clone(), rows[*i].module.clone());
+            let (release, arch, module) = (
+                rows[*i].release.clone(),
+                rows[*i].arch.clone(),
+                rows[*i].module.clone(),
+            );
             let stock = [
                 (
                     KernelConfig::Vimage,
-                    ko_of(&release, &module, BuildKind::StockVimage).map(|x| x.1),
+                    ko_of(&release, &arch, &module, BuildKind::StockVimage).map(|x| x.1),
                 ),
                 (
                     KernelConfig::Novimage,
-                    ko_of(&release, &module, BuildKind::StockNovimage).map(|x| x.1),
+                    ko_of(&release, &arch, &module, BuildKind::StockNovimage).map(|x| x.1),
                 ),
             ];
             // The dual module reaches the other dual modules' exports; the
             // stock builds it is compared with reach the stock modules'.
             let others: BTreeSet<String> = dual_exported
                 .iter()
-                .filter(|((r, m), _)| *r == release && *m != module)
+                .filter(|((r, a, m), _)| *r == release && *a == arch && *m != module)
                 .flat_map(|(_, s)| s.iter().cloned())
                 .collect();
             let empty = BTreeSet::new();
             let stock_provided = provided
-                .get(&(release.clone(), "amd64".to_string()))
+                .get(&(release.clone(), arch.clone()))
                 .unwrap_or(&empty);
             rows[*i].check =
-                predict_ko(spec, &release, "amd64", ko, &others, &stock, stock_provided)?;
+                predict_ko(spec, &release, &arch, ko, &others, &stock, stock_provided)?;
         }
     }
 

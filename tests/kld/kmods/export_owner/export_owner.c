@@ -44,9 +44,13 @@ export_owner_vimage(void)
 /* After the other functions: the table points past the start of .text. */
 static long	export_owner_twice(long x);
 
+/* Constant, but with pointers: i386 puts it in .data.rel.ro. */
+static const char *const export_owner_names[] = { "first", "second" };
+
 const struct export_owner_ops export_owner_ops = {
 	.twice = export_owner_twice,
 	.label = "owner",
+	.names = export_owner_names,
 };
 
 static long

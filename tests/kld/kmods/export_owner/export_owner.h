@@ -12,6 +12,7 @@
 struct export_owner_ops {
 	long		(*twice)(long);
 	const char	*label;
+	const char *const *names;
 };
 
 VNET_DECLARE(long, export_owner_count);

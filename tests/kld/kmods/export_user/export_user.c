@@ -22,6 +22,7 @@ long	export_user_hits(long unused);
 long	export_user_twice(long x);
 long	export_user_label(long unused);
 long	export_user_vimage(long unused);
+long	export_user_name(long which);
 
 long
 export_user_add(long by)
@@ -56,6 +57,13 @@ export_user_label(long unused)
 {
 	(void)unused;
 	return (export_owner_ops.label[0]);
+}
+
+/* The first letter of the owner's name number `which`. */
+long
+export_user_name(long which)
+{
+	return (export_owner_ops.names[which][0]);
 }
 
 long
@@ -97,6 +105,7 @@ EXPORT_USER_CALL(export_user_hits);
 EXPORT_USER_CALL(export_user_twice);
 EXPORT_USER_CALL(export_user_label);
 EXPORT_USER_CALL(export_user_vimage);
+EXPORT_USER_CALL(export_user_name);
 
 MODULE_VERSION(export_user, 1);
 MODULE_DEPEND(export_user, export_owner, 1, 1, 1);
