@@ -575,3 +575,64 @@ fn the_real_kernels_kill_every_mutant_of_the_dual_glue() {
     }
     assert!(survivors.is_empty(), "mutants not killed: {survivors:?}");
 }
+
+/// Preloaded: the scenarios of tests/kld/preload/ boot each real kernel
+/// with their modules loaded by the loader (GRUB's kfreebsd_module_elf),
+/// one boot per set of preloaded files, and agree with the emulator.
+#[test]
+fn preloaded_modules_run_on_every_real_kernel_as_in_the_emulator() {
+    let _turn = one_qemu();
+    common::toolchain();
+    tools();
+    let root = kernels_root();
+    let spec = Spec::default_spec().expect("default spec");
+    let dir = common::repo().join("tests/kld/preload");
+    let mut list: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/kld/preload")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kld"))
+        .collect();
+    list.sort();
+    assert!(!list.is_empty(), "no preload scenarios");
+    let mut problems = Vec::new();
+    let mut kernels_run = 0;
+    for kernel in kernels(&root) {
+        let info = vm::kernel::identify(&spec, &kernel).unwrap_or_else(|e| panic!("{e}"));
+        let release = info
+            .osreldate
+            .and_then(|v| spec.release_of_osreldate(v))
+            .unwrap_or_else(|| panic!("{}: no release of the spec", kernel.display()))
+            .clone();
+        let real = run_real(&kernel, &list, release.vnet_copy);
+        kernels_run += 1;
+        for (path, result) in list.iter().zip(&real.report.scenarios) {
+            if !matches!(result.verdict, vm::Verdict::Passed) {
+                problems.push(format!(
+                    "{} on {}: {:?}",
+                    path.display(),
+                    info.label,
+                    result.verdict
+                ));
+                continue;
+            }
+            let mut vars = vars_for(path, release.vnet_copy);
+            vars.insert("kernel".into(), info.config.name().into());
+            let options = RunOptions {
+                spec: spec.clone(),
+                release: Some(release.name.clone()),
+                arch: Some(info.arch.to_string()),
+                cache: cache(),
+                sysroot: stub_sysroot(),
+                timeout: Duration::from_secs(10),
+                vars,
+            };
+            let emulated = kld::run_file(path, &options).unwrap_or_else(|e| panic!("{e}"));
+            for d in compare::differences(&emulated, result) {
+                problems.push(format!("{} on {}:\n    {d}", path.display(), info.label));
+            }
+        }
+    }
+    assert!(kernels_run >= 7, "only {kernels_run} kernels");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

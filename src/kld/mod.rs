@@ -224,7 +224,7 @@ impl LoadImages<'_> {
         };
         let mut out = Vec::new();
         for (i, step) in scenario.steps.iter().enumerate() {
-            let Command::Load(items) = &step.command else {
+            let (Command::Load(items) | Command::Preload(items)) = &step.command else {
                 continue;
             };
             if step.only_on.is_some() && step.only_on != config {

@@ -187,7 +187,9 @@ impl Runner<'_> {
                 self.options.cpus = *n;
                 Ok(format!("{n} CPUs"))
             }
-            Command::Load(_) => {
+            // A preloaded file is linked as a loaded one is, its SYSINITs
+            // run on their own, not sorted with the kernel's at boot.
+            Command::Load(_) | Command::Preload(_) => {
                 self.boot()?;
                 self.last_load_error = None;
                 let mut done = Vec::new();
@@ -196,7 +198,11 @@ impl Runner<'_> {
                         .bytes
                         .as_ref()
                         .map_err(|e| StepError::Load(e.clone(), super::layout::ENOENT))?;
-                    done.push(load(&p.name, bytes).map_err(|(m, e)| StepError::Load(m, e))?);
+                    let text = load(&p.name, bytes).map_err(|(m, e)| StepError::Load(m, e))?;
+                    done.push(match &step.command {
+                        Command::Preload(_) => format!("pre{text}"),
+                        _ => text,
+                    });
                 }
                 Ok(done.join("; "))
             }

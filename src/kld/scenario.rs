@@ -4,6 +4,7 @@
 //! ```text
 //! kernel vimage|novimage [detect=probe|kernel] [vnet-copy=after-relocation|before-relocation] [arch=amd64|i386]
 //! cpus N
+//! preload FILE... [variant=V|dual] [built-for=vimage|novimage] [define=NAME[,NAME...]]
 //! load FILE... [variant=V|dual] [built-for=vimage|novimage] [define=NAME[,NAME...]]
 //! expect-load-error "TEXT" [errno=ENOEXEC|N]
 //! vnet create
@@ -13,6 +14,11 @@
 //! expect-output "TEXT"
 //! unload [FILE]
 //! ```
+//!
+//! `preload` names files the loader loads with the kernel (right after
+//! `kernel` and `cpus`, before any other step, on every kind of kernel):
+//! `vnetgen vm` boots the kernel with them (GRUB's `kfreebsd_module_elf`),
+//! the emulator links them as it links a `load`.
 //!
 //! A line may start with `vimage:` or `novimage:`, and then runs only on
 //! that kind of kernel.  `$NAME` and `${NAME}` are replaced by the values
@@ -96,6 +102,8 @@ pub enum Command {
         arch: Option<String>,
     },
     Cpus(u32),
+    /// Files the loader loads with the kernel, before it starts.
+    Preload(Vec<LoadItem>),
     Load(Vec<LoadItem>),
     /// The preceding load failed with a message containing `text` (and,
     /// when given, with this errno).
@@ -279,6 +287,21 @@ pub fn parse(
         if matches!(command, Command::Kernel { .. }) && (!steps.is_empty() || only_on.is_some()) {
             return Err(err("`kernel` comes once, first".into()));
         }
+        if matches!(command, Command::Preload(_))
+            && (only_on.is_some()
+                || steps.iter().any(|s: &Step| {
+                    !matches!(
+                        s.command,
+                        Command::Kernel { .. } | Command::Cpus(_) | Command::Preload(_)
+                    )
+                }))
+        {
+            return Err(err(
+                "`preload` comes right after `kernel` and `cpus`, on every kind of kernel: \
+                 the loader loads the files before the kernel starts"
+                    .into(),
+            ));
+        }
         steps.push(Step {
             line,
             text,
@@ -364,10 +387,10 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
             }
         }
         "cpus" => Command::Cpus(number("cpus", &one("cpus")?)?),
-        "load" => {
+        "load" | "preload" => {
             let (pos, opts) = options(rest, &["variant", "built-for", "define"])?;
             if pos.is_empty() {
-                return Err("load FILE...".into());
+                return Err(format!("{} FILE...", w[0]));
             }
             let dual = opts.get("variant").is_some_and(|v| *v == "dual");
             let variant = match opts.get("variant").filter(|_| !dual) {
@@ -418,7 +441,11 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                     }
                 });
             }
-            Command::Load(items)
+            if w[0] == "preload" {
+                Command::Preload(items)
+            } else {
+                Command::Load(items)
+            }
         }
         "expect-load-error" => {
             let (pos, opts) = options(rest, &["errno"])?;
@@ -499,6 +526,35 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preload_comes_right_after_kernel_and_cpus() {
+        let vars = BTreeMap::new();
+        let s = parse(
+            "p.kld",
+            "kernel vimage\ncpus 2\npreload a.ko b.ko\npreload c.ko\ncall f\n",
+            Path::new("/d"),
+            &vars,
+        )
+        .expect("parses");
+        assert_eq!(
+            s.steps[2].command,
+            Command::Preload(vec![
+                LoadItem::Object("/d/a.ko".into()),
+                LoadItem::Object("/d/b.ko".into())
+            ])
+        );
+        for late in [
+            "kernel vimage\nload a.ko\npreload b.ko\n",
+            "kernel vimage\nvimage: preload b.ko\n",
+        ] {
+            let e = parse("p.kld", late, Path::new("/d"), &vars).expect_err(late);
+            assert!(
+                e.to_string().starts_with("p.kld:") && e.message.contains("right after `kernel`"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn parses_commands_conditions_quotes_and_variables() {

@@ -150,34 +150,56 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), VmError> {
 }
 
 /// GRUB's configuration: FreeBSD's loader on the serial console, the root
-/// image as the memory disk, and no wait after a panic.
-pub const GRUB_CFG: &str = "\
+/// image as the memory disk, the modules to preload (their paths on the
+/// CD), and no wait after a panic.
+pub fn grub_cfg(preloads: &[String]) -> String {
+    let modules: String = preloads
+        .iter()
+        .map(|p| format!("  kfreebsd_module_elf {p}\n"))
+        .collect();
+    format!(
+        "\
 serial --unit=0 --speed=115200
 terminal_input serial
 terminal_output serial
 set timeout=0
-menuentry \"FreeBSD\" {
+menuentry \"FreeBSD\" {{
   kfreebsd /boot/kernel/kernel -h
   kfreebsd_module /boot/root.img type=mfs_root
-  set kFreeBSD.vfs.root.mountfrom=cd9660:/dev/md0
+{modules}  set kFreeBSD.vfs.root.mountfrom=cd9660:/dev/md0
   set kFreeBSD.hw.uart.console=\"io:1016,br:115200\"
   set kFreeBSD.kern.panic_reboot_wait_time=0
+}}
+"
+    )
 }
-";
 
-/// The boot CD: GRUB (patched), the kernel and the root image.
+/// A file the loader loads with the kernel: its path on the CD (under
+/// `/boot/preload/`), and its bytes.
+pub struct Preload {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The boot CD: GRUB (patched), the kernel, the root image and the files
+/// to preload.
 pub fn boot_iso(
     grub_dir: &Path,
     kernel: &Path,
     kernel_sha256: &str,
     root: &Path,
+    preloads: &[Preload],
     cache: &Path,
 ) -> Result<PathBuf, VmError> {
-    let mut key = CacheKey::new("vnetgen-vm-iso-1");
+    let cfg = grub_cfg(&preloads.iter().map(|p| p.path.clone()).collect::<Vec<_>>());
+    let mut key = CacheKey::new("vnetgen-vm-iso-2");
+    for p in preloads {
+        key.add("preload", p.path.as_bytes()).add("bytes", &p.bytes);
+    }
     key.add("kernel", kernel_sha256.as_bytes())
         .add("root", root.display().to_string().as_bytes())
         .add("grub", grub_dir.display().to_string().as_bytes())
-        .add("cfg", GRUB_CFG.as_bytes());
+        .add("cfg", cfg.as_bytes());
     let dest = cache.join(format!("boot-{}.iso", key.short()));
     if dest.is_file() {
         return Ok(dest);
@@ -191,7 +213,17 @@ pub fn boot_iso(
     }
     std::fs::copy(kernel, kernel_dir.join("kernel")).map_err(VmError::io(kernel))?;
     std::fs::copy(root, tree.join("boot/root.img")).map_err(VmError::io(root))?;
-    cache::write_file(&grub_cfg_dir.join("grub.cfg"), GRUB_CFG.as_bytes())?;
+    cache::write_file(&grub_cfg_dir.join("grub.cfg"), cfg.as_bytes())?;
+    for p in preloads {
+        let rel = p.path.trim_start_matches('/');
+        if !rel.starts_with("boot/preload/") || rel.contains("..") {
+            return Err(VmError::Plan(format!(
+                "bad path of a preloaded file: {}",
+                p.path
+            )));
+        }
+        cache::write_file(&tree.join(rel), &p.bytes)?;
+    }
     let out = staging.path().join("boot.iso");
     let mut cmd = Command::new("grub-mkrescue");
     cmd.arg("-d").arg(grub_dir).arg("-o").arg(&out).arg(&tree);

@@ -24,6 +24,7 @@
  * Operations:
  *   kldload PATH             kldload(2)
  *   kldunload NAME           kldfind(2), kldunload(2)
+ *   kldfind NAME             kldfind(2): a file the loader loaded
  *   sysctl NAME [new=INT]    __sysctlbyname(2), the type from sysctl 0.4
  *   call NAME [INT...]       __sysctlbyname(2) of a long-returning handler,
  *                            the arguments passed as the new value (longs)
@@ -710,6 +711,16 @@ do_kldunload(const struct step *st, struct result *res)
 	oresult(st, res);
 }
 
+static void
+do_kldfind(const struct step *st, struct result *res)
+{
+	const char *name = st->argc > 0 ? st->argv[0] : "";
+
+	res->rc = S1(SYS_kldfind, name);
+	ohead(st), oks("arg", name), orc(res->rc);
+	oresult(st, res);
+}
+
 /* Runs the operation in this process; prints its line. */
 static void
 run_op(const struct step *st, struct result *res)
@@ -718,6 +729,8 @@ run_op(const struct step *st, struct result *res)
 		do_kldload(st, res);
 	else if (seq(st->op, "kldunload"))
 		do_kldunload(st, res);
+	else if (seq(st->op, "kldfind"))
+		do_kldfind(st, res);
 	else if (seq(st->op, "sysctl"))
 		do_sysctl(st, res);
 	else if (seq(st->op, "call"))

@@ -327,39 +327,51 @@ fn run_kernel(
             );
         }
     }
-    let mut pending: Vec<&plan::Planned> = planned.iter().filter(|p| p.skip.is_none()).collect();
-    let grub = if pending.is_empty() {
+    let runnable: Vec<&plan::Planned> = planned.iter().filter(|p| p.skip.is_none()).collect();
+    let grub = if runnable.is_empty() {
         None
     } else {
         Some(grub::patched_dir(&options.grub_dir, &options.vm_cache)?)
     };
-    while let (false, Some(grub)) = (pending.is_empty(), grub.as_deref()) {
-        let (record, outcome) = boot_once(&info, &pending, &kernel_text, grub, options, toolchain)?;
-        report.boots.push(record);
-        let mut rest = Vec::new();
-        let mut progressed = false;
-        for p in pending {
-            match outcome.get(&p.id) {
-                Some(r) => {
-                    progressed = true;
-                    results.insert(p.id, r.clone());
+    // The scenarios that preload the same files (most: none) share boots.
+    let mut groups: Vec<(Vec<String>, Vec<&plan::Planned>)> = Vec::new();
+    for p in runnable {
+        let key: Vec<String> = p.preloads().iter().map(|m| m.path.clone()).collect();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(p),
+            None => groups.push((key, vec![p])),
+        }
+    }
+    for (_, mut pending) in groups {
+        while let (false, Some(grub)) = (pending.is_empty(), grub.as_deref()) {
+            let (record, outcome) =
+                boot_once(&info, &pending, &kernel_text, grub, options, toolchain)?;
+            report.boots.push(record);
+            let mut rest = Vec::new();
+            let mut progressed = false;
+            for p in pending {
+                match outcome.get(&p.id) {
+                    Some(r) => {
+                        progressed = true;
+                        results.insert(p.id, r.clone());
+                    }
+                    None => rest.push(p),
                 }
-                None => rest.push(p),
             }
-        }
-        if !progressed {
-            // The boot ran none of them: booting again would do the same.
-            let b = report
-                .boots
-                .last()
-                .map(|b| b.ended.clone())
-                .unwrap_or_default();
-            for p in rest {
-                results.insert(p.id, failed(&p.scenario.name, &b, &[]));
+            if !progressed {
+                // The boot ran none of them: booting again would do the same.
+                let b = report
+                    .boots
+                    .last()
+                    .map(|b| b.ended.clone())
+                    .unwrap_or_default();
+                for p in rest {
+                    results.insert(p.id, failed(&p.scenario.name, &b, &[]));
+                }
+                break;
             }
-            break;
+            pending = rest;
         }
-        pending = rest;
     }
     report.scenarios = results.into_values().collect();
     if let Some(b) = report
@@ -502,7 +514,25 @@ fn boot_once(
         .map(|(path, bytes)| image::RootFile { path, bytes })
         .collect();
     let root = image::root_image(&init, &plan_text, &root_files, &options.vm_cache)?;
-    let iso = image::boot_iso(grub, &info.path, &info.sha256, &root, &options.vm_cache)?;
+    // The scenarios of one boot preload the same files: the first's.
+    let preloads: Vec<image::Preload> = pending
+        .first()
+        .map(|p| p.preloads())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| image::Preload {
+            path: format!("/boot/preload{}", m.path),
+            bytes: m.bytes.clone(),
+        })
+        .collect();
+    let iso = image::boot_iso(
+        grub,
+        &info.path,
+        &info.sha256,
+        &root,
+        &preloads,
+        &options.vm_cache,
+    )?;
     let console = qemu::run(&qemu::Boot {
         arch: info.arch,
         iso: &iso,

@@ -45,6 +45,21 @@ pub struct Planned {
     pub modules: BTreeMap<usize, Vec<Result<GuestModule, String>>>,
 }
 
+impl Planned {
+    /// The modules of its `preload` steps: the loader loads them with the
+    /// kernel, and the scenario runs in a boot of its own.
+    pub fn preloads(&self) -> Vec<&GuestModule> {
+        self.scenario
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.command, Command::Preload(_)))
+            .flat_map(|(i, _)| self.modules.get(&i).into_iter().flatten())
+            .filter_map(|m| m.as_ref().ok())
+            .collect()
+    }
+}
+
 fn applies(step: &Step, config: KernelConfig) -> bool {
     step.only_on.map_or(true, |k| k == config)
 }
@@ -95,6 +110,19 @@ pub fn plan_lines(p: &Planned, config: KernelConfig) -> String {
             | Command::Cpus(_)
             | Command::ExpectLoadError { .. }
             | Command::ExpectOutput(_) => {}
+            // Loaded with the kernel: the guest finds each, by its name.
+            Command::Preload(_) => {
+                for module in p.modules.get(&i).into_iter().flatten() {
+                    match module {
+                        Ok(m) => {
+                            let _ = writeln!(out, "step {sid} kldfind {} want=ok", m.name);
+                            ever_loaded.push(m.name.clone());
+                            loaded.push(m.name.clone());
+                        }
+                        Err(_) => break 'steps,
+                    }
+                }
+            }
             Command::Load(_) => {
                 let expect_error = next_expects_error(steps, i, config);
                 let want = if expect_error { "any" } else { "ok" };
@@ -520,6 +548,42 @@ pub fn evaluate(
                     "expected the preceding load to fail with `{text}`, but it succeeded"
                 )),
             },
+            Command::Preload(_) => {
+                let mut done = Vec::new();
+                let mut result = Ok(());
+                for module in p.modules.get(&i).into_iter().flatten() {
+                    let m = match module {
+                        Ok(m) => m,
+                        Err(e) => {
+                            result = Err(e.clone());
+                            break;
+                        }
+                    };
+                    let Some((kernel, l)) = cursor.take(&sid) else {
+                        result = Err(missing(&format!("kldfind {}", m.name)));
+                        break;
+                    };
+                    console.extend(kernel.iter().cloned());
+                    if l.int("rc").unwrap_or(-1) >= 0 {
+                        loaded += 1;
+                        done.push(format!(
+                            "preloaded {} (file id {})",
+                            m.name,
+                            l.int("rc").unwrap_or(0)
+                        ));
+                    } else {
+                        let errno = l.int("errno").unwrap_or(0) as i32;
+                        result = Err(format!(
+                            "{} is not loaded: the loader did not load it, or the kernel \
+                             refused it (kldfind: {}); the boot's console says why",
+                            m.name,
+                            errno_text(errno)
+                        ));
+                        break;
+                    }
+                }
+                result.map(|()| done.join("; "))
+            }
             Command::Load(_) => {
                 let expect_error = next_expects_error(all, i, config);
                 last_load_error = None;
