@@ -199,6 +199,27 @@ fn run_real(kernel: &Path, scenarios: &[PathBuf], copy: VnetCopyOrder) -> Run {
     }
 }
 
+/// A scenario in the emulator, as it ran on the kernel `info` describes.
+fn emulate(
+    spec: &Spec,
+    path: &Path,
+    info: &vm::KernelInfo,
+    release: &vnetgen::spec::Release,
+) -> kld::Transcript {
+    let mut vars = vars_for(path, release.vnet_copy);
+    vars.insert("kernel".into(), info.config.name().into());
+    let options = RunOptions {
+        spec: spec.clone(),
+        release: Some(release.name.clone()),
+        arch: Some(info.arch.to_string()),
+        cache: cache(),
+        sysroot: stub_sysroot(),
+        timeout: Duration::from_secs(10),
+        vars,
+    };
+    kld::run_file(path, &options).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn the_emulator_and_the_real_kernels_agree_on_every_scenario() {
     let _turn = one_qemu();
@@ -243,18 +264,7 @@ fn the_emulator_and_the_real_kernels_agree_on_every_scenario() {
             if matches!(result.verdict, vm::Verdict::Skipped(_)) {
                 continue;
             }
-            let mut vars = vars_for(path, release.vnet_copy);
-            vars.insert("kernel".into(), info.config.name().into());
-            let options = RunOptions {
-                spec: spec.clone(),
-                release: Some(release.name.clone()),
-                arch: Some(info.arch.to_string()),
-                cache: cache(),
-                sysroot: stub_sysroot(),
-                timeout: Duration::from_secs(10),
-                vars,
-            };
-            let emulated = kld::run_file(path, &options).unwrap_or_else(|e| panic!("{e}"));
+            let emulated = emulate(&spec, path, &info, &release);
             compared += 1;
             for d in compare::differences(&emulated, result) {
                 problems.push(format!(
@@ -616,18 +626,7 @@ fn preloaded_modules_run_on_every_real_kernel_as_in_the_emulator() {
                 ));
                 continue;
             }
-            let mut vars = vars_for(path, release.vnet_copy);
-            vars.insert("kernel".into(), info.config.name().into());
-            let options = RunOptions {
-                spec: spec.clone(),
-                release: Some(release.name.clone()),
-                arch: Some(info.arch.to_string()),
-                cache: cache(),
-                sysroot: stub_sysroot(),
-                timeout: Duration::from_secs(10),
-                vars,
-            };
-            let emulated = kld::run_file(path, &options).unwrap_or_else(|e| panic!("{e}"));
+            let emulated = emulate(&spec, path, &info, &release);
             for d in compare::differences(&emulated, result) {
                 problems.push(format!("{} on {}:\n    {d}", path.display(), info.label));
             }

@@ -203,8 +203,8 @@ impl ModuleBuild<'_> {
         BuildPlan { compiles, link, ko }
     }
 
-    /// Compiles and links; returns the `.ko`.  Any diagnostic is a failure.
-    pub fn build(&self, toolchain: &Toolchain) -> Result<PathBuf, BuildError> {
+    /// Plans the build and compiles every source into `out_dir`.
+    fn compile(&self, toolchain: &Toolchain) -> Result<BuildPlan, BuildError> {
         std::fs::create_dir_all(self.out_dir).map_err(|source| BuildError::Io {
             path: self.out_dir.to_path_buf(),
             source,
@@ -219,6 +219,12 @@ impl ModuleBuild<'_> {
                 &format!("{} ({})", step.source.display(), self.describe()),
             )?;
         }
+        Ok(plan)
+    }
+
+    /// Compiles and links; returns the `.ko`.  Any diagnostic is a failure.
+    pub fn build(&self, toolchain: &Toolchain) -> Result<PathBuf, BuildError> {
+        let plan = self.compile(toolchain)?;
         if pads_sets(self.target.arch) {
             // The script names only the sets the objects have.
             let mut sets = Vec::new();
@@ -253,20 +259,7 @@ impl ModuleBuild<'_> {
     /// `<name>.kld`, as kmod.mk does before the shared link of a module of
     /// a shared-object architecture (i386); returns it.
     pub fn build_relocatable(&self, toolchain: &Toolchain) -> Result<PathBuf, BuildError> {
-        std::fs::create_dir_all(self.out_dir).map_err(|source| BuildError::Io {
-            path: self.out_dir.to_path_buf(),
-            source,
-        })?;
-        let plan = self.plan();
-        for step in &plan.compiles {
-            let mut cmd = Command::new(&toolchain.clang);
-            cmd.args(&step.args);
-            run(
-                cmd,
-                "compile",
-                &format!("{} ({})", step.source.display(), self.describe()),
-            )?;
-        }
+        let plan = self.compile(toolchain)?;
         let kld = self.out_dir.join(format!("{}.kld", self.name));
         let mut cmd = Command::new(&toolchain.lld);
         cmd.arg("-r")
