@@ -199,6 +199,17 @@ fn run_real(kernel: &Path, scenarios: &[PathBuf], copy: VnetCopyOrder) -> Run {
     }
 }
 
+/// A kernel, and the release of the spec its osreldate is.
+fn identify(spec: &Spec, kernel: &Path) -> (vm::KernelInfo, vnetgen::spec::Release) {
+    let info = vm::kernel::identify(spec, kernel).unwrap_or_else(|e| panic!("{e}"));
+    let release = info
+        .osreldate
+        .and_then(|v| spec.release_of_osreldate(v))
+        .unwrap_or_else(|| panic!("{}: no release of the spec", kernel.display()))
+        .clone();
+    (info, release)
+}
+
 /// A scenario in the emulator, as it ran on the kernel `info` describes.
 fn emulate(
     spec: &Spec,
@@ -231,12 +242,7 @@ fn the_emulator_and_the_real_kernels_agree_on_every_scenario() {
     let mut timings = Vec::new();
     let mut compared = 0;
     for kernel in kernels(&root) {
-        let info = vm::kernel::identify(&spec, &kernel).unwrap_or_else(|e| panic!("{e}"));
-        let release = info
-            .osreldate
-            .and_then(|v| spec.release_of_osreldate(v))
-            .unwrap_or_else(|| panic!("{}: no release of the spec", kernel.display()))
-            .clone();
+        let (info, release) = identify(&spec, &kernel);
         let mut list = scenarios();
         if let Some(f) = fatal_for(&info.label) {
             list.push(common::repo().join("tests/kld").join(f));
@@ -608,12 +614,7 @@ fn preloaded_modules_run_on_every_real_kernel_as_in_the_emulator() {
     let mut problems = Vec::new();
     let mut kernels_run = 0;
     for kernel in kernels(&root) {
-        let info = vm::kernel::identify(&spec, &kernel).unwrap_or_else(|e| panic!("{e}"));
-        let release = info
-            .osreldate
-            .and_then(|v| spec.release_of_osreldate(v))
-            .unwrap_or_else(|| panic!("{}: no release of the spec", kernel.display()))
-            .clone();
+        let (info, release) = identify(&spec, &kernel);
         let real = run_real(&kernel, &list, release.vnet_copy);
         kernels_run += 1;
         for (path, result) in list.iter().zip(&real.report.scenarios) {

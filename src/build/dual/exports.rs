@@ -24,11 +24,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use object::{
-    Object as _, ObjectSection as _, ObjectSymbol as _, RelocationFlags, RelocationTarget,
-    SectionFlags, SectionIndex, SectionKind, SymbolIndex, SymbolSection,
+    Object as _, ObjectSection as _, ObjectSymbol as _, SectionFlags, SectionIndex, SectionKind,
+    SymbolIndex, SymbolSection,
 };
 
-use super::{full_addend, Read};
+use super::{Read, Rel};
 
 /// `SHF_WRITE`, `SHF_EXECINSTR` and `SHF_STRINGS`.
 const SHF_WRITE: u64 = 0x1;
@@ -150,47 +150,15 @@ enum Target {
     Text(Vec<u8>),
 }
 
-/// One relocation of a range: its offset in the range, type and target.
-struct Rel {
-    at: u64,
-    flags: RelocationFlags,
-    symbol: SymbolIndex,
-    addend: i64,
-    /// The width of the field it relocates, in bytes.
-    width: u64,
-}
-
 /// One side, read for the comparison.
 pub(super) struct View<'a, 'd> {
     pub read: &'a Read<'d>,
     pub defs: &'a Defs,
-    relocations: HashMap<SectionIndex, Vec<Rel>>,
 }
 
 impl<'a, 'd> View<'a, 'd> {
     pub fn new(read: &'a Read<'d>, defs: &'a Defs) -> View<'a, 'd> {
-        let mut relocations: HashMap<SectionIndex, Vec<Rel>> = HashMap::new();
-        for section in read.file.sections() {
-            for (offset, r) in section.relocations() {
-                if let RelocationTarget::Symbol(symbol) = r.target() {
-                    relocations.entry(section.index()).or_default().push(Rel {
-                        at: offset,
-                        flags: r.flags(),
-                        symbol,
-                        addend: full_addend(&section, offset, &r),
-                        width: u64::from(r.size() / 8),
-                    });
-                }
-            }
-        }
-        for list in relocations.values_mut() {
-            list.sort_by_key(|r| r.at);
-        }
-        View {
-            read,
-            defs,
-            relocations,
-        }
+        View { read, defs }
     }
 
     fn section_flags(&self, index: SectionIndex) -> u64 {
@@ -228,7 +196,8 @@ impl<'a, 'd> View<'a, 'd> {
     }
 
     fn relocations_in(&self, section: SectionIndex, address: u64, size: u64) -> Vec<&Rel> {
-        self.relocations
+        self.read
+            .relocations
             .get(&section)
             .map(|list| {
                 list.iter()

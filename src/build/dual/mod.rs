@@ -128,31 +128,58 @@ struct Pointer {
     offset: u64,
 }
 
+/// One relocation against a symbol: where, its type, its target and its
+/// whole addend.
+struct Rel {
+    at: u64,
+    flags: object::RelocationFlags,
+    symbol: SymbolIndex,
+    addend: i64,
+    /// The width of the field it relocates, in bytes.
+    width: u64,
+}
+
 /// One side's object, read.
 struct Read<'d> {
     file: object::File<'d>,
-    /// Relocations by (section, offset): the target symbol and addend.
-    relocations: HashMap<(SectionIndex, u64), (SymbolIndex, i64)>,
+    /// Each section's relocations against symbols, by offset.
+    relocations: HashMap<SectionIndex, Vec<Rel>>,
 }
 
 impl<'d> Read<'d> {
     fn new(path: &'d Path, data: &'d [u8]) -> Result<Read<'d>, DualError> {
         let file = object::File::parse(data).map_err(object_error(path))?;
-        let mut relocations = HashMap::new();
+        let mut relocations: HashMap<SectionIndex, Vec<Rel>> = HashMap::new();
         for section in file.sections() {
             for (offset, r) in section.relocations() {
-                if let RelocationTarget::Symbol(s) = r.target() {
-                    let addend = full_addend(&section, offset, &r);
-                    relocations.insert((section.index(), offset), (s, addend));
+                if let RelocationTarget::Symbol(symbol) = r.target() {
+                    relocations.entry(section.index()).or_default().push(Rel {
+                        at: offset,
+                        flags: r.flags(),
+                        symbol,
+                        addend: full_addend(&section, offset, &r),
+                        width: u64::from(r.size() / 8),
+                    });
                 }
             }
+        }
+        for list in relocations.values_mut() {
+            list.sort_by_key(|r| r.at);
         }
         Ok(Read { file, relocations })
     }
 
+    /// The relocation of the field at `offset` of `section`.
+    fn relocation_at(&self, section: SectionIndex, offset: u64) -> Option<&Rel> {
+        let list = self.relocations.get(&section)?;
+        let i = list.binary_search_by_key(&offset, |r| r.at).ok()?;
+        list.get(i)
+    }
+
     /// Where the pointer stored at `offset` of `section` points.
     fn pointer(&self, section: SectionIndex, offset: u64) -> Option<Pointer> {
-        let (symbol, addend) = *self.relocations.get(&(section, offset))?;
+        let rel = self.relocation_at(section, offset)?;
+        let (symbol, addend) = (rel.symbol, rel.addend);
         let symbol = self.file.symbol_by_index(symbol).ok()?;
         let SymbolSection::Section(target) = symbol.section() else {
             return None;
@@ -203,11 +230,7 @@ impl<'d> Read<'d> {
 
 /// A relocation's addend: its own (RELA), or the one stored in the field it
 /// relocates (REL: i386), sign-extended.
-pub(super) fn full_addend(
-    section: &object::Section<'_, '_>,
-    offset: u64,
-    r: &object::Relocation,
-) -> i64 {
+fn full_addend(section: &object::Section<'_, '_>, offset: u64, r: &object::Relocation) -> i64 {
     if !r.has_implicit_addend() {
         return r.addend();
     }
