@@ -2,9 +2,11 @@
  * The dispatcher of the dual module {{ module }}: the module carries a VIMAGE
  * build (side v) and a non-VIMAGE build (side n) of the same sources, each
  * with its linker sets moved out of the kernel's sight.  The kernel sees
- * only this file's sets.  Each SYSINIT and SYSUNINIT of either side has a
- * proxy here, with the subsystem and order of the original, that runs the
- * original only on its side's kind of kernel; the active side's sysctls are
+ * only this file's sets.  The SYSINITs of either side of one subsystem and
+ * order have one proxy here, of that subsystem and order, that runs them
+ * only on its side's kind of kernel, in the order the kernel would run the
+ * side's own set: a kldload's, or a boot's when the file was preloaded.
+ * Each SYSUNINIT has a proxy of its own.  The active side's sysctls are
  * registered first and unregistered last; the module metadata is declared
  * once, and its event handler is the active side's.
  */
@@ -57,9 +59,50 @@ static const struct dual_need dual_needs_n[] = {
 	{ NULL, NULL }
 };
 static int dual_lacking;
+/* The file was preloaded: its SYSINITs run during the boot (cold). */
+static int dual_booting;
 
 {%- if has_side_proxies %}
-/* One entry of a side's sysinit_set or sysuninit_set. */
+
+static void
+dual_call(struct sysinit *si)
+{
+
+	/*
+	 * Where the kernel lacks what the side needs, only the module's
+	 * registration runs, for its MOD_LOAD to fail and the kernel to unload
+	 * the file.
+	 */
+	if (dual_lacking && si->func != module_register_init)
+		return;
+	(*si->func)(si->udata);
+}
+{%- endif %}
+{%- if !ranks.is_empty() %}
+
+/* The SYSINITs of one side at one subsystem and order. */
+struct dual_rank {
+	int			vimage;
+	struct sysinit	**const	*kld;
+	struct sysinit	**const	*boot;
+};
+
+static void
+dual_run_rank(const void *arg)
+{
+	const struct dual_rank *rank = arg;
+	struct sysinit **const *slot;
+
+	if (rank->vimage != dual_vimage())
+		return;
+	slot = dual_booting ? rank->boot : rank->kld;
+	for (; *slot != NULL; slot++)
+		dual_call(**slot);
+}
+{%- endif %}
+{%- if has_uninit_proxies %}
+
+/* One SYSUNINIT of a side. */
 struct dual_entry {
 	int		vimage;
 	struct sysinit	**slot;
@@ -69,19 +112,10 @@ static void
 dual_run(const void *arg)
 {
 	const struct dual_entry *entry = arg;
-	struct sysinit *si;
 
 	if (entry->vimage != dual_vimage())
 		return;
-	si = *entry->slot;
-	/*
-	 * Where the kernel lacks what the side needs, only the module's
-	 * registration runs, for its MOD_LOAD to fail and the kernel to unload
-	 * the file.
-	 */
-	if (dual_lacking && si->func != module_register_init)
-		return;
-	(*si->func)(si->udata);
+	dual_call(*entry->slot);
 }
 {%- endif %}
 {%- for s in sysctl_slots %}
@@ -108,6 +142,7 @@ dual_sysctls_register(const void *arg __unused)
 	struct sysctl_oid **const *oid;
 	const struct dual_need *need;
 
+	dual_booting = cold;
 	need = dual_vimage() ? dual_needs_v : dual_needs_n;
 	for (; need->name != NULL; need++) {
 		if (need->addr == NULL) {
@@ -146,15 +181,50 @@ dual_sysctls_unregister(const void *arg __unused)
  * subsystem that runs (SI_SUB_DUMMY never does, and 13.2 marks a SYSINIT
  * done with SI_SUB_DONE).
  */
-{%- for p in proxies %}
-{%- if p.slot.is_empty() %}
-static struct sysinit {{ p.name }}_{{ p.set }} = {
-	.subsystem = {{ p.subsystem }},
-	.order = {{ p.order }},
-	.func = {% if p.set == "sysinit_set" %}dual_sysctls_register{% else %}dual_sysctls_unregister{% endif %},
+static struct sysinit dual_sysctls_sysinit_set = {
+	.subsystem = {{ registration_subsystem }},
+	.order = {{ registration_order }},
+	.func = dual_sysctls_register,
 	.udata = NULL,
 };
-DATA_WSET({{ p.set }}, {{ p.name }}_{{ p.set }});
+DATA_WSET(sysinit_set, dual_sysctls_sysinit_set);
+{%- for r in ranks %}
+{% for s in r.boot %}
+extern struct sysinit *{{ s }};
+{%- endfor %}
+static struct sysinit **const {{ r.name }}_kld[] = {
+{%- for s in r.kld %}
+	&{{ s }},
+{%- endfor %}
+	NULL
+};
+static struct sysinit **const {{ r.name }}_boot[] = {
+{%- for s in r.boot %}
+	&{{ s }},
+{%- endfor %}
+	NULL
+};
+static const struct dual_rank {{ r.name }}_rank = {
+	{{ r.vimage }}, {{ r.name }}_kld, {{ r.name }}_boot
+};
+static struct sysinit {{ r.name }} = {
+	.subsystem = {{ r.subsystem }},
+	.order = {{ r.order }},
+	.func = dual_run_rank,
+	.udata = &{{ r.name }}_rank,
+};
+DATA_WSET(sysinit_set, {{ r.name }});
+{%- endfor %}
+{%- for p in proxies %}
+{%- if p.slot.is_empty() %}
+
+static struct sysinit {{ p.name }} = {
+	.subsystem = {{ p.subsystem }},
+	.order = {{ p.order }},
+	.func = dual_sysctls_unregister,
+	.udata = NULL,
+};
+DATA_WSET(sysuninit_set, {{ p.name }});
 {%- else %}
 
 extern struct sysinit *{{ p.slot }};
@@ -165,7 +235,7 @@ static struct sysinit {{ p.name }} = {
 	.func = dual_run,
 	.udata = &{{ p.name }}_entry,
 };
-DATA_WSET({{ p.set }}, {{ p.name }});
+DATA_WSET(sysuninit_set, {{ p.name }});
 {%- endif %}
 {%- endfor %}
 {%- for m in modules %}

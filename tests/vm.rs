@@ -483,8 +483,9 @@ fn kmod_dir_sources(name: &str) -> Vec<PathBuf> {
     sources
 }
 
-/// Mutation testing of the dual glue: each defect (a proxy set that runs
-/// the SYSINITs in another order, the other side's sysctls registered,
+/// Mutation testing of the dual glue: each defect (proxies that run the
+/// SYSINITs in another order, from a kldload or from the boot with the
+/// file preloaded, the other side's sysctls registered,
 /// the module metadata declared twice, a reference left strong) is put
 /// into dual builds of vnet_full and sysinit_order, and the scenario that
 /// the right builds pass fails on a real kernel, VIMAGE or not.
@@ -546,6 +547,16 @@ fn the_real_kernels_kill_every_mutant_of_the_dual_glue() {
         );
         std::fs::write(&scenario, text).expect("write the scenario");
         scenarios.push((label, scenario));
+        // What preload/dual_order.kld checks: the boot's order.
+        let scenario = dir.path().join(format!("{label}-preload.kld"));
+        let text = format!(
+            "kernel $kernel arch=amd64\n\
+             preload {order}\n\
+             call sysinit_order_get expect=312\n",
+            order = kos["sysinit_order"].display(),
+        );
+        std::fs::write(&scenario, text).expect("write the scenario");
+        scenarios.push((label, scenario));
     }
     let options = VmOptions {
         spec: spec.clone(),
@@ -573,8 +584,17 @@ fn the_real_kernels_kill_every_mutant_of_the_dual_glue() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let mut survivors = Vec::new();
-    for (k, (label, _)) in scenarios.iter().enumerate() {
-        let verdicts: Vec<&vm::Verdict> = reports.iter().map(|r| &r.scenarios[k].verdict).collect();
+    for (label, _) in scenarios.iter().step_by(2) {
+        let verdicts: Vec<&vm::Verdict> = reports
+            .iter()
+            .flat_map(|r| {
+                scenarios
+                    .iter()
+                    .zip(&r.scenarios)
+                    .filter(|((l, _), _)| l == label)
+                    .map(|(_, s)| &s.verdict)
+            })
+            .collect();
         let failed = verdicts
             .iter()
             .any(|v| matches!(v, vm::Verdict::Failed { .. }));

@@ -219,6 +219,25 @@ pub struct BenchReport {
     /// Native ticks per access of every run-time strategy and the dual
     /// build against the compiled-in build (amd64, x86-64 hosts).
     pub native: Vec<native::NativeRow>,
+    /// The sizes of every amd64 probe module: compiled-in, each run-time
+    /// strategy, dual.
+    pub probe_sizes: Vec<ProbeSize>,
+}
+
+/// The size of one amd64 probe module build, as one kind of kernel runs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeSize {
+    /// `compiled-in`, `vimage-runtime STRATEGY` or `dual`.
+    pub build: String,
+    pub kernel: KernelConfig,
+    /// Bytes of the functions that kernel runs: the probe functions and
+    /// loops (a dual module's active side; a run-time build's whole code
+    /// but its `vnet_support.c`).
+    pub active: u64,
+    /// `.text` of the whole module.
+    pub text: u64,
+    /// Bytes of the `.ko` file.
+    pub file: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -236,7 +255,7 @@ fn compiled_in(kernel: KernelConfig) -> (Variant, KernelConfig) {
     }
 }
 
-const KERNELS: [KernelConfig; 2] = [KernelConfig::Vimage, KernelConfig::Novimage];
+pub(crate) const KERNELS: [KernelConfig; 2] = [KernelConfig::Vimage, KernelConfig::Novimage];
 
 /// Runs every measure for every strategy.
 pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
@@ -569,6 +588,18 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
             )?);
         }
     }
+    let mut probe_sizes = Vec::new();
+    if let Some(dual_ko) = &dual_ko {
+        for kernel in KERNELS {
+            let ci = compiled_in_probe(kernel)?;
+            probe_sizes.push(probe_size("compiled-in", kernel, &ci, "")?);
+            for (name, _, ko) in &runtime_probes {
+                probe_sizes.push(probe_size(name, kernel, ko, "")?);
+            }
+            let side = crate::build::dual::side_prefix(kernel == KernelConfig::Vimage);
+            probe_sizes.push(probe_size("dual", kernel, dual_ko, side)?);
+        }
+    }
     Ok(BenchReport {
         schema: 1,
         default_accessor: base.accessor.clone(),
@@ -580,6 +611,32 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, BenchError> {
         dual,
         dual_text,
         native: native_rows,
+        probe_sizes,
+    })
+}
+
+/// One probe build's sizes; `prefix` picks a dual module's active side.
+fn probe_size(
+    build: &str,
+    kernel: KernelConfig,
+    ko: &Path,
+    prefix: &str,
+) -> Result<ProbeSize, BenchError> {
+    let file = std::fs::metadata(ko)
+        .map_err(|e| BenchError::Missing(format!("{}: {e}", ko.display())))?
+        .len();
+    let support = if prefix.is_empty() {
+        support_text(ko)?
+    } else {
+        0
+    };
+    let active = function_bytes(ko, prefix)?.saturating_sub(support);
+    Ok(ProbeSize {
+        build: build.to_string(),
+        kernel,
+        active,
+        text: text_size(ko)?,
+        file,
     })
 }
 

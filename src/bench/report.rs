@@ -103,7 +103,142 @@ pub fn text(report: &BenchReport) -> String {
             );
         }
     }
+    side_by_side(&mut out, report);
     out
+}
+
+/// Every amd64 build of the probe module side by side, per kind of kernel:
+/// instructions on the path, executed instructions, the native ratio and
+/// the sizes, as Markdown tables (BENCHMARKS.md takes them as they are).
+fn side_by_side(out: &mut String, report: &BenchReport) {
+    if report.probe_sizes.is_empty() {
+        return;
+    }
+    let strategies: Vec<&StrategyReport> = report.strategies.iter().collect();
+    let mut builds = vec!["compiled-in".to_string()];
+    builds.extend(strategies.iter().map(|s| s.name.clone()));
+    builds.push("dual".to_string());
+    let header = |out: &mut String| {
+        let _ = writeln!(out, "| kernel | access | {} |", builds.join(" | "));
+        let _ = writeln!(out, "|---|---|{}", "---|".repeat(builds.len()));
+    };
+    let _ = writeln!(
+        out,
+        "\n== side by side (amd64) ==\n\ninstructions on the path of one access (disassembly walk)\n"
+    );
+    header(out);
+    for kernel in super::KERNELS {
+        for (access, _) in super::ACCESSES {
+            let Some(d) = report
+                .dual
+                .iter()
+                .find(|r| r.kernel == kernel && r.access == access)
+            else {
+                continue;
+            };
+            let mut cells = vec![d.compiled_in.to_string()];
+            for s in &strategies {
+                cells.push(
+                    s.static_rows
+                        .iter()
+                        .find(|r| r.arch == "amd64" && r.kernel == kernel && r.access == access)
+                        .map_or("-".to_string(), |r| r.runtime.to_string()),
+                );
+            }
+            cells.push(d.dual.to_string());
+            let _ = writeln!(out, "| {kernel} | {access} | {} |", cells.join(" | "));
+        }
+    }
+    if report.dual.iter().any(|r| r.executed_dual.is_some()) {
+        let _ = writeln!(
+            out,
+            "\ninstructions executed per loop iteration (callgrind)\n"
+        );
+        header(out);
+        for kernel in super::KERNELS {
+            for (access, _) in super::ACCESSES {
+                let Some(d) = report
+                    .dual
+                    .iter()
+                    .find(|r| r.kernel == kernel && r.access == access)
+                else {
+                    continue;
+                };
+                let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+                let mut cells = vec![cell(d.executed_compiled_in)];
+                for s in &strategies {
+                    cells.push(cell(
+                        s.executed
+                            .iter()
+                            .find(|r| r.kernel == kernel && r.access == access)
+                            .map(|r| r.runtime),
+                    ));
+                }
+                cells.push(cell(d.executed_dual));
+                let _ = writeln!(out, "| {kernel} | {access} | {} |", cells.join(" | "));
+            }
+        }
+    }
+    if !report.native.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnative: ticks per iteration (compiled-in), and each build's ratio to it: median [first, third quartile] over the rounds\n"
+        );
+        header(out);
+        for kernel in super::KERNELS {
+            for (access, _) in super::ACCESSES {
+                let rows: Vec<_> = report
+                    .native
+                    .iter()
+                    .filter(|r| r.kernel == kernel && r.access == access)
+                    .collect();
+                let Some(first) = rows.first() else {
+                    continue;
+                };
+                let mut cells = vec![format!("{:.2}", first.compiled_in_ticks)];
+                for build in builds.iter().skip(1) {
+                    let full = if build == "dual" {
+                        build.clone()
+                    } else {
+                        format!("vimage-runtime {build}")
+                    };
+                    cells.push(
+                        rows.iter()
+                            .find(|r| r.build == full)
+                            .map_or("-".to_string(), |r| {
+                                format!("{:.3} [{:.3}, {:.3}]", r.ratio, r.ratio_low, r.ratio_high)
+                            }),
+                    );
+                }
+                let _ = writeln!(out, "| {kernel} | {access} | {} |", cells.join(" | "));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nsizes, bytes: the functions the kernel runs / the module's .text / the .ko file\n"
+    );
+    let _ = writeln!(out, "| kernel | {} |", builds.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(builds.len()));
+    for kernel in super::KERNELS {
+        let mut cells = Vec::new();
+        for build in &builds {
+            let full = match build.as_str() {
+                "compiled-in" | "dual" => build.clone(),
+                strategy => format!("vimage-runtime {strategy}"),
+            };
+            cells.push(
+                report
+                    .probe_sizes
+                    .iter()
+                    .find(|p| p.kernel == kernel && p.build == full)
+                    .map_or("-".to_string(), |p| {
+                        format!("{} / {} / {}", p.active, p.text, p.file)
+                    }),
+            );
+        }
+        let _ = writeln!(out, "| {kernel} | {} |", cells.join(" | "));
+    }
 }
 
 /// `.text` of the test modules of one architecture and kernel.

@@ -49,9 +49,13 @@ pub struct Side {
 /// Never set in a build for use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GlueMutant {
-    /// The dispatcher's sets list the proxies in the sides' set order, not
-    /// sorted in the order the kernel runs each side's.
+    /// The proxies run a side's SYSINITs of equal rank in its set's order
+    /// on a kldload too, not in the order the kernel's sort runs them (and
+    /// the SYSUNINITs are listed unsorted).
     ProxyOrder,
+    /// A preloaded module's proxies run a side's SYSINITs of equal rank in
+    /// kldload's order, not in the boot's.
+    BootOrder,
     /// The dispatcher registers the other side's sysctls.
     SysctlWrongSide,
     /// The VIMAGE side's module metadata stays in the kernel's sight, beside
@@ -62,8 +66,9 @@ pub enum GlueMutant {
 }
 
 impl GlueMutant {
-    pub const ALL: [GlueMutant; 4] = [
+    pub const ALL: [GlueMutant; 5] = [
         GlueMutant::ProxyOrder,
+        GlueMutant::BootOrder,
         GlueMutant::SysctlWrongSide,
         GlueMutant::MetadataTwice,
         GlueMutant::StrongReference,
@@ -72,6 +77,7 @@ impl GlueMutant {
     pub fn name(self) -> &'static str {
         match self {
             GlueMutant::ProxyOrder => "proxy-order",
+            GlueMutant::BootOrder => "boot-order",
             GlueMutant::SysctlWrongSide => "sysctl-wrong-side",
             GlueMutant::MetadataTwice => "metadata-twice",
             GlueMutant::StrongReference => "strong-reference",
@@ -79,16 +85,27 @@ impl GlueMutant {
     }
 }
 
-/// One entry of the dispatcher's `sysinit_set` or `sysuninit_set`: a
-/// proxy of a side's entry (`slot`), or the registration of the active
-/// side's sysctls (`slot` empty).
+/// One entry of the dispatcher's `sysuninit_set`: a proxy of a side's
+/// entry (`slot`), or the unregistration of the active side's sysctls
+/// (`slot` empty).
 struct Proxy {
     name: String,
-    set: &'static str,
     slot: String,
     vimage: u8,
     subsystem: String,
     order: String,
+}
+
+/// One entry of the dispatcher's `sysinit_set`: every SYSINIT of one side
+/// at one subsystem and order, in the order the kernel would run them from
+/// a kldload (`kld`) and from a boot with the file preloaded (`boot`).
+struct RankProxy {
+    name: String,
+    vimage: u8,
+    subsystem: String,
+    order: String,
+    kld: Vec<String>,
+    boot: Vec<String>,
 }
 
 /// `sys/kernel.h`: the subsystem and order of the dispatcher's sysctl
@@ -149,6 +166,10 @@ struct DependView {
 struct ShimTemplate {
     module: String,
     has_side_proxies: bool,
+    has_uninit_proxies: bool,
+    registration_subsystem: String,
+    registration_order: String,
+    ranks: Vec<RankProxy>,
     proxies: Vec<Proxy>,
     sysctl_slots: Vec<String>,
     sysctls_v: Vec<String>,
@@ -184,74 +205,8 @@ pub fn shim_mutated(
     novimage: &Side,
     mutant: Option<GlueMutant>,
 ) -> Result<String, RenderError> {
-    // The kernel sorts the dispatcher's sets as it would sort each side's,
-    // but entries of equal subsystem and order come out of its sort in an
-    // order that depends on the whole set.  A set already sorted comes out
-    // as it is: so each set is written sorted, with each side's entries of
-    // equal rank in the order its own set runs them, and the sysctls'
-    // registration before all (its unregistration after all).
-    let mut proxies = Vec::new();
-    for (set, kind, ascending) in [
-        ("sysinit_set", "init", true),
-        ("sysuninit_set", "uninit", false),
-    ] {
-        let mut entries: Vec<(SetEntry, &str, u8)> = Vec::new();
-        let registration = SetEntry {
-            slot: String::new(),
-            subsystem: SYSCTLS_SUBSYSTEM,
-            order: SYSCTLS_ORDER,
-        };
-        if ascending {
-            entries.push((registration.clone(), "", 2));
-        }
-        for (side, tag, flag) in [(vimage, "v", 1u8), (novimage, "n", 0u8)] {
-            let list = if ascending {
-                &side.sysinits
-            } else {
-                &side.sysuninits
-            };
-            let run = if mutant == Some(GlueMutant::ProxyOrder) {
-                list.clone()
-            } else {
-                kernel_run_order(list, ascending)
-            };
-            for e in run {
-                entries.push((e, tag, flag));
-            }
-        }
-        if !ascending {
-            entries.push((registration, "", 2));
-        }
-        // Stable: equal ranks keep the order pushed.
-        if mutant != Some(GlueMutant::ProxyOrder) {
-            entries.sort_by(|(a, ..), (b, ..)| {
-                let (a, b) = ((a.subsystem, a.order), (b.subsystem, b.order));
-                if ascending {
-                    a.cmp(&b)
-                } else {
-                    b.cmp(&a)
-                }
-            });
-        }
-        let mut index = [0usize; 2];
-        for (e, tag, flag) in entries {
-            let name = if e.slot.is_empty() {
-                "dual_sysctls".to_string()
-            } else {
-                let k = &mut index[usize::from(flag == 0)];
-                *k += 1;
-                format!("dual_{tag}_{kind}_{}", *k - 1)
-            };
-            proxies.push(Proxy {
-                name,
-                set,
-                slot: e.slot,
-                vimage: flag,
-                subsystem: format!("{:#x}", e.subsystem),
-                order: format!("{:#x}", e.order),
-            });
-        }
-    }
+    let ranks = rank_proxies(vimage, novimage, mutant);
+    let proxies = sysuninit_proxies(vimage, novimage, mutant);
     let modules = vimage
         .modules
         .iter()
@@ -284,7 +239,11 @@ pub fn shim_mutated(
         needs_v: needs(vimage, "v"),
         needs_n: needs(novimage, "n"),
         module: module.to_string(),
-        has_side_proxies: proxies.iter().any(|p| !p.slot.is_empty()),
+        has_side_proxies: !ranks.is_empty() || proxies.iter().any(|p| !p.slot.is_empty()),
+        has_uninit_proxies: proxies.iter().any(|p| !p.slot.is_empty()),
+        registration_subsystem: format!("{SYSCTLS_SUBSYSTEM:#x}"),
+        registration_order: format!("{SYSCTLS_ORDER:#x}"),
+        ranks,
         proxies,
         sysctl_slots: vimage
             .sysctls
@@ -337,6 +296,109 @@ pub fn shim_mutated(
     ))
 }
 
+/// The dispatcher's SYSINITs: one proxy per side and rank, so that the
+/// kernel's sort, whichever it is, cannot reorder what one rank runs.  The
+/// proxy runs its rank's entries as the kernel would run the side's own
+/// set: from a kldload, in the order of `linker_file_sysinit`'s unstable
+/// sort; from a boot (the file preloaded), in the set's order, as 15.1's
+/// stable merge sort of the boot list runs them (and 13.2's whole-list sort
+/// wherever its result does not depend on the kernel's own SYSINITs).
+/// Written sorted by rank, each side's ranks in turn.
+fn rank_proxies(vimage: &Side, novimage: &Side, mutant: Option<GlueMutant>) -> Vec<RankProxy> {
+    let mut ranks: Vec<((u32, u32), RankProxy)> = Vec::new();
+    for (side, tag, flag) in [(vimage, "v", 1u8), (novimage, "n", 0u8)] {
+        let kld = if mutant == Some(GlueMutant::ProxyOrder) {
+            side.sysinits.clone()
+        } else {
+            kernel_run_order(&side.sysinits, true)
+        };
+        let mut seen: Vec<(u32, u32)> = Vec::new();
+        for e in &kld {
+            let rank = (e.subsystem, e.order);
+            if seen.contains(&rank) {
+                continue;
+            }
+            seen.push(rank);
+            let at_rank = |list: &[SetEntry]| -> Vec<String> {
+                list.iter()
+                    .filter(|x| (x.subsystem, x.order) == rank)
+                    .map(|x| x.slot.clone())
+                    .collect()
+            };
+            let kld_slots = at_rank(&kld);
+            let boot_slots = if mutant == Some(GlueMutant::BootOrder) {
+                kld_slots.clone()
+            } else {
+                at_rank(&side.sysinits)
+            };
+            let proxy = RankProxy {
+                name: format!("dual_{tag}_init_{}", seen.len() - 1),
+                vimage: flag,
+                subsystem: format!("{:#x}", rank.0),
+                order: format!("{:#x}", rank.1),
+                kld: kld_slots,
+                boot: boot_slots,
+            };
+            ranks.push((rank, proxy));
+        }
+    }
+    // Stable: a rank of both sides keeps the VIMAGE side's first.
+    ranks.sort_by_key(|(rank, _)| *rank);
+    ranks.into_iter().map(|(_, proxy)| proxy).collect()
+}
+
+/// The dispatcher's SYSUNINITs: a kldunload (preloaded or not) sorts the
+/// set with the kernel linker's unstable exchange sort, and a set already
+/// sorted comes out as it is.  So the set is written sorted, each side's
+/// entries of equal rank in the order its own set runs them, and the
+/// sysctls' unregistration after all.
+fn sysuninit_proxies(vimage: &Side, novimage: &Side, mutant: Option<GlueMutant>) -> Vec<Proxy> {
+    let mut entries: Vec<(SetEntry, &str, u8)> = Vec::new();
+    for (side, tag, flag) in [(vimage, "v", 1u8), (novimage, "n", 0u8)] {
+        let run = if mutant == Some(GlueMutant::ProxyOrder) {
+            side.sysuninits.clone()
+        } else {
+            kernel_run_order(&side.sysuninits, false)
+        };
+        for e in run {
+            entries.push((e, tag, flag));
+        }
+    }
+    entries.push((
+        SetEntry {
+            slot: String::new(),
+            subsystem: SYSCTLS_SUBSYSTEM,
+            order: SYSCTLS_ORDER,
+        },
+        "",
+        2,
+    ));
+    if mutant != Some(GlueMutant::ProxyOrder) {
+        // Stable: equal ranks keep the order pushed.
+        entries.sort_by_key(|(e, ..)| std::cmp::Reverse((e.subsystem, e.order)));
+    }
+    let mut index = [0usize; 2];
+    entries
+        .into_iter()
+        .map(|(e, tag, flag)| {
+            let name = if e.slot.is_empty() {
+                "dual_sysctls_sysuninit_set".to_string()
+            } else {
+                let k = &mut index[usize::from(flag == 0)];
+                *k += 1;
+                format!("dual_{tag}_uninit_{}", *k - 1)
+            };
+            Proxy {
+                name,
+                slot: e.slot,
+                vimage: flag,
+                subsystem: format!("{:#x}", e.subsystem),
+                order: format!("{:#x}", e.order),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +424,78 @@ mod tests {
         let names = |v: Vec<SetEntry>| v.into_iter().map(|e| e.slot).collect::<String>();
         assert_eq!(names(kernel_run_order(&set, true)), "9321");
         assert_eq!(names(kernel_run_order(&set, false)), "1239");
+    }
+
+    /// One proxy per side and rank; each runs the rank's entries in the
+    /// kernel sort's order from a kldload, in the set's order from a boot.
+    #[test]
+    fn a_rank_proxy_carries_the_kldload_and_the_boot_order() {
+        let set = vec![
+            entry("9", 0, 0xfffffff),
+            entry("1", 0x3800000, 0x8000000),
+            entry("2", 0x3800000, 0x8000000),
+            entry("3", 0x3800000, 0),
+        ];
+        let side = Side {
+            sysinits: set.clone(),
+            ..Side::default()
+        };
+        let lists = |mutant| -> Vec<(u8, String, String, String)> {
+            rank_proxies(&side, &side, mutant)
+                .into_iter()
+                .map(|r| (r.vimage, r.order, r.kld.concat(), r.boot.concat()))
+                .collect()
+        };
+        let right = lists(None);
+        assert_eq!(
+            right,
+            [
+                (1, "0xfffffff".into(), "9".into(), "9".into()),
+                (0, "0xfffffff".into(), "9".into(), "9".into()),
+                (1, "0x0".into(), "3".into(), "3".into()),
+                (0, "0x0".into(), "3".into(), "3".into()),
+                (1, "0x8000000".into(), "21".into(), "12".into()),
+                (0, "0x8000000".into(), "21".into(), "12".into()),
+            ]
+        );
+        let boot = lists(Some(GlueMutant::BootOrder));
+        assert!(boot.iter().all(|(.., kld, boot)| kld == boot));
+        assert_eq!(boot[4].2, "21");
+        let set_order = lists(Some(GlueMutant::ProxyOrder));
+        assert_eq!(set_order[4].2, "12");
+        assert!(set_order.iter().all(|(.., kld, boot)| kld == boot));
+    }
+
+    /// The dispatcher compiles its ranks into the set sorted, the
+    /// registration first, and records `cold` there.
+    #[test]
+    fn the_dispatcher_picks_the_order_by_cold_at_its_first_sysinit() {
+        let side = Side {
+            sysinits: vec![
+                entry("s_a", 0x3800000, 1),
+                entry("s_b", 0x3800000, 1),
+                entry("s_c", 0x3800000, 0),
+            ],
+            sysuninits: vec![entry("u_a", 0x3800000, 1)],
+            ..Side::default()
+        };
+        let text = shim("m", &side, &side).expect("renders");
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle} not in the dispatcher:\n{text}"))
+        };
+        assert!(at("dual_booting = cold;") < at("static struct sysinit dual_v_init_0 ="));
+        assert!(
+            at("DATA_WSET(sysinit_set, dual_sysctls_sysinit_set)")
+                < at("DATA_WSET(sysinit_set, dual_v_init_0)")
+        );
+        // s_c first, alone at its rank; then the rank of s_a and s_b.
+        assert!(at("dual_v_init_0_kld[] = {\n\t&s_c,\n\tNULL") > 0);
+        assert!(at("dual_v_init_1_kld[] = {\n\t&s_b,\n\t&s_a,") > 0);
+        assert!(at("dual_v_init_1_boot[] = {\n\t&s_a,\n\t&s_b,") > 0);
+        assert!(
+            at("DATA_WSET(sysuninit_set, dual_v_uninit_0)")
+                < at("DATA_WSET(sysuninit_set, dual_sysctls_sysuninit_set)")
+        );
     }
 }

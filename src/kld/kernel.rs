@@ -390,6 +390,9 @@ impl Kernel {
         for lock in ["vnet_rwlock", "vnet_sxlock"] {
             data.insert(lock, alloc(64, 64)?);
         }
+        // `cold`: 1 while the boot runs the SYSINITs of preloaded files, 0
+        // once the kernel is up (`configure_final`), as a kldload sees it.
+        data.insert("cold", alloc(8, 8)?);
         let vnet0_var = alloc(8, 8)?;
         data.insert("vnet0", vnet0_var);
         let vnet_head = alloc(8, 8)?;
@@ -649,6 +652,13 @@ impl Kernel {
 
     pub fn set_curvnet(&self, vnet: u64) {
         write_at(self.thread, self.td("td_vnet"), vnet);
+    }
+
+    /// Sets the kernel's `cold` (an `int`).
+    pub fn set_cold(&self, cold: bool) {
+        if let Some(&at) = self.exports.get("cold") {
+            write(at, i32::from(cold));
+        }
     }
 
     pub fn vnet0(&self) -> u64 {

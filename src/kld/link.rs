@@ -35,7 +35,8 @@ struct Placement {
     set: Option<usize>,
 }
 
-/// A load that linked: the file, and its SYSINITs in the order to run.
+/// A load that linked: the file, and its SYSINITs in its set's order (a
+/// kldload sorts them with [`exchange_sort`], a boot with a stable sort).
 pub struct Linked {
     pub file: LoadedFile,
     pub sysinits: Vec<u64>,
@@ -431,12 +432,12 @@ fn link_placed(
         Ok(out)
     };
     let (_, _, sysinit_bytes) = kernel.options.layout.sysinit_amd64();
-    let mut sysinits = set_pointers("set_sysinit_set", sysinit_bytes)?;
+    let sysinits = set_pointers("set_sysinit_set", sysinit_bytes)?;
     let mut sysuninits = set_pointers("set_sysuninit_set", sysinit_bytes)?;
     let sysctls = set_pointers("set_sysctl_set", kernel.options.layout.oid_amd64().size)?;
-    // Sorted by (subsystem, order), SYSUNINITs in reverse, by the kernel's
-    // own exchange sort, which is not stable.
-    exchange_sort(&mut sysinits, |a, b| sysinit_key(a) > sysinit_key(b));
+    // SYSUNINITs sorted by (subsystem, order) in reverse, by the kernel's
+    // own exchange sort, which is not stable: kldunload runs them so, the
+    // file preloaded or not.
     exchange_sort(&mut sysuninits, |a, b| sysinit_key(a) < sysinit_key(b));
     Ok((functions, definitions, sysinits, sysuninits, sysctls))
 }

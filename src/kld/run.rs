@@ -58,6 +58,32 @@ fn applies(step: &Step, config: KernelConfig) -> bool {
     step.only_on.map_or(true, |k| k == config)
 }
 
+/// The files step `i` loads.  The loader loads every `preload` file before
+/// the kernel runs any SYSINIT, so the first of consecutive `preload`
+/// steps takes all of their files, and the others none.
+fn step_loads<'a>(
+    scenario: &Scenario,
+    loads: &'a HashMap<usize, Vec<Prepared>>,
+    i: usize,
+) -> Vec<&'a Prepared> {
+    let is_preload = |j: usize| {
+        scenario
+            .steps
+            .get(j)
+            .is_some_and(|s| matches!(s.command, Command::Preload(_)))
+    };
+    if !is_preload(i) {
+        return loads.get(&i).into_iter().flatten().collect();
+    }
+    if i > 0 && is_preload(i - 1) {
+        return Vec::new();
+    }
+    (i..)
+        .take_while(|&j| is_preload(j))
+        .flat_map(|j| loads.get(&j).into_iter().flatten())
+        .collect()
+}
+
 /// Runs the scenario in this (child) process, on a kernel of `release`.
 pub fn execute(
     spec: &Spec,
@@ -110,7 +136,7 @@ pub fn execute(
         }
         runner.last_value = None;
         runner.last_cycles = None;
-        let mut result = runner.step(step, loads.get(&i).map(Vec::as_slice).unwrap_or(&[]));
+        let mut result = runner.step(step, &step_loads(scenario, loads, i));
         if runner.booted {
             if let Err(e) = with(|k| k.pcpu_intact()) {
                 result = Err(StepError::Failed(format!("panic: {e}")));
@@ -170,7 +196,7 @@ impl Runner<'_> {
         })
     }
 
-    fn step(&mut self, step: &Step, prepared: &[Prepared]) -> Result<String, StepError> {
+    fn step(&mut self, step: &Step, prepared: &[&Prepared]) -> Result<String, StepError> {
         match &step.command {
             Command::Kernel { config, .. } => Ok(format!(
                 "{} kernel, detect={}, vnet-copy={}",
@@ -187,9 +213,7 @@ impl Runner<'_> {
                 self.options.cpus = *n;
                 Ok(format!("{n} CPUs"))
             }
-            // A preloaded file is linked as a loaded one is, its SYSINITs
-            // run on their own, not sorted with the kernel's at boot.
-            Command::Load(_) | Command::Preload(_) => {
+            Command::Load(_) => {
                 self.boot()?;
                 self.last_load_error = None;
                 let mut done = Vec::new();
@@ -198,12 +222,25 @@ impl Runner<'_> {
                         .bytes
                         .as_ref()
                         .map_err(|e| StepError::Load(e.clone(), super::layout::ENOENT))?;
-                    let text = load(&p.name, bytes).map_err(|(m, e)| StepError::Load(m, e))?;
-                    done.push(match &step.command {
-                        Command::Preload(_) => format!("pre{text}"),
-                        _ => text,
-                    });
+                    done.push(load(&p.name, bytes).map_err(|(m, e)| StepError::Load(m, e))?);
                 }
+                Ok(done.join("; "))
+            }
+            Command::Preload(_) if prepared.is_empty() => {
+                Ok("preloaded with the files above".to_string())
+            }
+            Command::Preload(_) => {
+                self.boot()?;
+                self.last_load_error = None;
+                let mut files = Vec::new();
+                for p in prepared {
+                    let bytes = p
+                        .bytes
+                        .as_ref()
+                        .map_err(|e| StepError::Load(e.clone(), super::layout::ENOENT))?;
+                    files.push((p.name.as_str(), bytes.as_slice()));
+                }
+                let done = preload(&files).map_err(|(m, e)| StepError::Load(m, e))?;
                 Ok(done.join("; "))
             }
             Command::ExpectLoadError { text, errno } => match self.last_load_error.take() {
@@ -556,9 +593,10 @@ fn linker_load_file_error(loader: kernel::Loader, name: &str, e: link::LoadError
     }
 }
 
-/// kldload of one file: link, then its SYSINITs in order.  An error is the
-/// kernel's message and kldload's errno.
-fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
+/// Links one file into the kernel and registers its sysctls, as both a
+/// kldload and the boot do before any SYSINIT of the file runs: the file's
+/// SYSINITs in its set's order, and the sysctls registered.
+fn link_file(name: &str, bytes: &[u8]) -> Result<(Vec<u64>, Vec<String>), (String, i32)> {
     if with(|k| k.files.iter().any(|f| f.name == name)) {
         return Err((
             format!("kldload: can't load {name}: module already loaded or in kernel"),
@@ -569,28 +607,52 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
     let linked = with(|k| link::link(k, &object))
         .map_err(|e| with(|k| linker_load_file_error(k.options.loader, name, e)))?;
     update_fault_table(&linked.file.functions, name);
-    let sysctls = with(|k| {
-        k.loading = Some(name.to_string());
-        k.register_sysctls(name, &linked.sysctls)
-    });
+    let sysctls = with(|k| k.register_sysctls(name, &linked.sysctls));
     with(|k| k.enter(0, k.vnet0())).map_err(|e| (e, super::layout::EINVAL))?;
-    with(|k| {
-        k.module_attempts = 0;
-        k.module_failures.clear();
-        k.files.push(linked.file);
-    });
-    for &p in &linked.sysinits {
+    with(|k| k.files.push(linked.file));
+    Ok((linked.sysinits, sysctls))
+}
+
+/// Runs SYSINITs in the order given, each as part of the load of its file.
+fn run_sysinits(entries: &[(&str, u64)]) {
+    for &(file, p) in entries {
         if link::sysinit_key(p).0 == SI_SUB_DUMMY {
             continue;
         }
+        with(|k| k.loading = Some(file.to_string()));
         let (func, udata) = read_sysinit(p);
         if func != 0 {
             call1(func, udata);
         }
     }
-    let n = linked.sysinits.len();
+    with(|k| k.loading = None);
+}
+
+fn loaded_text(verb: &str, name: &str, sysinits: usize, sysctls: &[String]) -> String {
+    let mut text = format!("{verb} {name}: {sysinits} SYSINITs");
+    if !sysctls.is_empty() {
+        text.push_str(&format!(", sysctls {}", sysctls.join(" ")));
+    }
+    text
+}
+
+/// kldload of one file: link, then its SYSINITs in the order of
+/// `linker_file_sysinit`'s exchange sort.  An error is the kernel's
+/// message and kldload's errno.
+fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
+    with(|k| {
+        k.loading = Some(name.to_string());
+        k.module_attempts = 0;
+        k.module_failures.clear();
+    });
+    let (mut sysinits, sysctls) = link_file(name, bytes)?;
+    link::exchange_sort(&mut sysinits, |a, b| {
+        link::sysinit_key(a) > link::sysinit_key(b)
+    });
+    let entries: Vec<(&str, u64)> = sysinits.iter().map(|&p| (name, p)).collect();
+    run_sysinits(&entries);
+    let n = sysinits.len();
     let (attempts, failures, left) = with(|k| {
-        k.loading = None;
         (
             k.module_attempts,
             std::mem::take(&mut k.module_failures),
@@ -607,11 +669,36 @@ fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
         ));
         return Err((message, super::layout::ENOEXEC));
     }
-    let mut text = format!("loaded {name}: {n} SYSINITs");
-    if !sysctls.is_empty() {
-        text.push_str(&format!(", sysctls {}", sysctls.join(" ")));
+    Ok(loaded_text("loaded", name, n, &sysctls))
+}
+
+/// The loader's files at boot: each linked and its sysctls registered in
+/// turn (`linker_preload`), then the SYSINITs of all of them sorted with
+/// the boot's list, by a stable sort (15.1's merge sort; 13.2's exchange
+/// sort of the whole list gives the same wherever its result does not
+/// depend on the kernel's own SYSINITs), while `cold` is 1.  A module whose
+/// MOD_LOAD fails leaves its file loaded, as at boot.
+fn preload(files: &[(&str, &[u8])]) -> Result<Vec<String>, (String, i32)> {
+    let mut linked = Vec::new();
+    for &(name, bytes) in files {
+        linked.push((name, link_file(name, bytes)?));
     }
-    Ok(text)
+    let mut entries: Vec<(&str, u64)> = linked
+        .iter()
+        .flat_map(|(name, (sysinits, _))| sysinits.iter().map(|&p| (*name, p)))
+        .collect();
+    entries.sort_by_key(|&(_, p)| link::sysinit_key(p));
+    with(|k| k.set_cold(true));
+    run_sysinits(&entries);
+    with(|k| {
+        k.set_cold(false);
+        k.module_attempts = 0;
+        k.module_failures.clear();
+    });
+    Ok(linked
+        .iter()
+        .map(|(name, (sysinits, sysctls))| loaded_text("preloaded", name, sysinits.len(), sysctls))
+        .collect())
 }
 
 /// kldunload of one file, as `linker_file_unload`: MOD_QUIESCE to every

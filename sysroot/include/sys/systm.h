@@ -68,5 +68,6 @@ int	memcmp(const void *, const void *, size_t);
 #define	memcmp(b1, b2, len)	__builtin_memcmp((b1), (b2), (len))
 
 extern int	bootverbose;
+extern int	cold;		/* nonzero during a cold boot */
 
 #endif /* !_SYS_SYSTM_H_ */
