@@ -329,6 +329,180 @@ fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
     }
 }
 
+/// aarch64 modules are shared objects too: the sides' `.kld` joined (RELA),
+/// aarch64 trampolines (`ldr x16, =vnet0; cbnz x16; b N; b V`) whose jumps
+/// the link resolves to each side's function, and whose probe is a dynamic
+/// relocation against the weak `vnet0` for the kernel linker.
+#[test]
+fn an_aarch64_dual_module_is_a_shared_object_with_aarch64_trampolines() {
+    common::toolchain();
+    let spec = Spec::default_spec().expect("default spec");
+    let ko = build_dual_module(
+        &spec,
+        &lab_options(),
+        &kmod_dir("export_owner"),
+        "aarch64",
+        None,
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let data = std::fs::read(&ko).expect("read the module");
+    let file = object::File::parse(&*data).expect("an ELF object");
+    assert_eq!(file.architecture(), object::Architecture::Aarch64);
+    assert_eq!(file.kind(), object::ObjectKind::Dynamic);
+    // The link merges the trampolines' section into .text.
+    let address = |name: &str| {
+        file.symbols()
+            .find(|s| s.name() == Ok(name))
+            .unwrap_or_else(|| panic!("{name} is not in the module"))
+            .address()
+    };
+    let trampoline = address("export_owner_add");
+    let section = file
+        .sections()
+        .find(|s| (s.address()..s.address() + s.size()).contains(&trampoline))
+        .expect("the trampoline's section");
+    let code = section.data().expect("code");
+    let word = |at: usize| u32::from_le_bytes([code[at], code[at + 1], code[at + 2], code[at + 3]]);
+    let at = usize::try_from(trampoline - section.address()).expect("an offset");
+    assert_eq!(word(at), 0x5800_0090, "ldr x16, #16");
+    assert_eq!(word(at + 4), 0xb500_0050, "cbnz x16, #8");
+    // b imm26: the target is the instruction's address plus imm26 * 4.
+    let target = |k: usize| {
+        let w = word(at + k);
+        assert_eq!(w >> 26, 0b000101, "b at +{k}: {w:#x}");
+        let imm = ((w & 0x03ff_ffff) << 6) as i32 >> 6;
+        (trampoline + k as u64).wrapping_add_signed(i64::from(imm) * 4)
+    };
+    // A shared module reaches its global functions through its PLT, as a
+    // stock aarch64 module calls its own: lld's entry k (after a 32-byte
+    // header, 16 bytes each) jumps where the k-th JUMP_SLOT relocation says.
+    use object::ObjectSymbolTable;
+    let dynsym = |index| {
+        file.dynamic_symbol_table()
+            .and_then(|t| t.symbol_by_index(index).ok())
+            .and_then(|s| s.name().ok().map(str::to_string))
+    };
+    let slots: Vec<Option<String>> = file
+        .dynamic_relocations()
+        .expect("dynamic relocations")
+        .filter(|(_, r)| {
+            r.flags()
+                == object::RelocationFlags::Elf {
+                    r_type: object::elf::R_AARCH64_JUMP_SLOT,
+                }
+        })
+        .map(|(_, r)| match r.target() {
+            object::RelocationTarget::Symbol(index) => dynsym(index),
+            _ => None,
+        })
+        .collect();
+    let plt = file.section_by_name(".plt");
+    let reaches = |to: u64, function: &str| {
+        if to == address(function) {
+            return true;
+        }
+        let Some(plt) = &plt else { return false };
+        let Some(k) = to.checked_sub(plt.address() + 32).map(|d| d / 16) else {
+            return false;
+        };
+        slots.get(k as usize).cloned().flatten().as_deref() == Some(function)
+    };
+    assert!(reaches(target(8), "__vnetgen_dual_n_export_owner_add"));
+    assert!(reaches(target(12), "__vnetgen_dual_v_export_owner_add"));
+    // The literal is relocated at load time against the weak vnet0.
+    let literal = trampoline + 16;
+    let probe = file
+        .dynamic_relocations()
+        .expect("dynamic relocations")
+        .find(|(offset, _)| *offset == literal)
+        .expect("a dynamic relocation of the probe's literal");
+    match probe.1.target() {
+        object::RelocationTarget::Symbol(index) => {
+            assert_eq!(dynsym(index).as_deref(), Some("vnet0"))
+        }
+        other => panic!("the probe's literal is relocated against {other:?}"),
+    }
+    let vnet0 = file
+        .dynamic_symbols()
+        .find(|s| s.name() == Ok("vnet0"))
+        .expect("vnet0 among the dynamic symbols");
+    assert!(vnet0.is_undefined() && vnet0.is_weak());
+
+    // Every module the dual scenarios load (tests/kld/**/*.kld, `variant=dual`)
+    // and the lab's own join for aarch64, and `vnetgen inspect` tells a
+    // dual module that loads on both kinds of kernel.
+    let repo = common::repo();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo.join("tests/kmods"))
+        .expect("the lab's modules")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    let mut scenarios = vec![repo.join("tests/kld"), repo.join("tests/kld/preload")];
+    while let Some(dir) = scenarios.pop() {
+        for path in std::fs::read_dir(&dir)
+            .expect("the scenarios")
+            .flatten()
+            .map(|e| e.path())
+        {
+            if path.extension().is_none_or(|x| x != "kld") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a scenario");
+            for line in text.lines().map(|l| l.split('#').next().unwrap_or("")) {
+                if !line.contains("variant=dual") {
+                    continue;
+                }
+                for word in line.split_whitespace().filter(|w| w.contains("kmods/")) {
+                    let module = dir.join(word).canonicalize().expect("a module directory");
+                    if !dirs.contains(&module) {
+                        dirs.push(module);
+                    }
+                }
+            }
+        }
+    }
+    dirs.sort();
+    assert!(dirs.len() >= 8, "{dirs:?}");
+    // export_user needs export_owner's exports, which inspect alone cannot
+    // see.
+    for dir in &dirs {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let built = build_dual_module(&spec, &lab_options(), dir, "aarch64", None, &[]);
+        let ko = built.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+            .arg("inspect")
+            .arg(&ko)
+            .args(["--format", "json"])
+            .output()
+            .expect("run vnetgen inspect");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let module = &report["modules"][0];
+        assert_eq!(module["build"], "dual", "{name}");
+        assert_eq!(module["arch"], "aarch64", "{name}");
+        if name != "export_user" {
+            for kernel in ["vimage", "novimage"] {
+                assert_eq!(
+                    module["loads"][kernel]["ok"], true,
+                    "{name} on {kernel}: {module}"
+                );
+            }
+        }
+    }
+    // An architecture without trampolines is refused, by name.
+    let refused = build_dual_module(
+        &spec,
+        &lab_options(),
+        &kmod_dir("vnet_full"),
+        "riscv64",
+        None,
+        &[],
+    )
+    .expect_err("no riscv64 dual modules");
+    assert!(refused.to_string().contains("riscv64 is not"), "{refused}");
+}
+
 /// An i386 relocatable object as an `ld -r` of `-fPIC` objects can leave
 /// it: an exported table whose string pointer is relocated against one of
 /// several local labels named `.L.str` (REL: the addend in the data), the

@@ -22,7 +22,7 @@ pub struct DualArgs {
     /// The dual module to write (replaced whole, or left alone on error).
     #[arg(long, short)]
     pub output: PathBuf,
-    /// The architecture (amd64 only, so far).
+    /// The architecture: amd64, i386 or aarch64.
     #[arg(long, default_value = "amd64")]
     pub arch: String,
     /// The FreeBSD release the sides were built for (default: the release

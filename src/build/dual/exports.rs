@@ -44,6 +44,13 @@ fn is_local_label(name: &str) -> bool {
     name.starts_with(".L")
 }
 
+/// An ELF mapping symbol (`$x`, `$d` on aarch64 and riscv64, `$a`, `$t`
+/// on arm, with an optional `.suffix`): it marks where code or data starts
+/// in a section for disassemblers, and names nothing.
+pub(super) fn is_mapping_symbol(name: &str) -> bool {
+    matches!(name.split('.').next(), Some("$x" | "$d" | "$a" | "$t"))
+}
+
 /// One named definition of a side.
 #[derive(Debug, Clone)]
 pub(super) struct Def {
@@ -73,6 +80,7 @@ impl Defs {
             let name = sym.name().unwrap_or("");
             if name.is_empty()
                 || is_local_label(name)
+                || is_mapping_symbol(name)
                 || matches!(
                     sym.kind(),
                     object::SymbolKind::Section | object::SymbolKind::File
@@ -520,24 +528,50 @@ pub const TRAMPOLINE_SLOT: u64 = 32;
 
 /// A trampoline's machine code, and where its relocations go: the probe
 /// (`&vnet0`, absolute), the jump to the non-VIMAGE side and the jump to
-/// the VIMAGE side (PC-relative, addend -4).
+/// the VIMAGE side (PC-relative, with `jump_addend`).
 pub struct TrampolineCode {
-    /// The code, padded with `int3` to the slot each trampoline takes.
+    /// The code, padded to the slot each trampoline takes.
     pub code: [u8; 32],
     pub size: u64,
     pub probe: (u64, u32),
     pub n_jump: (u64, u32),
     pub v_jump: (u64, u32),
+    /// The addend of a jump's relocation: -4 where the displacement is
+    /// taken from the end of its 4-byte field (x86), 0 where from the
+    /// instruction itself (aarch64).
+    pub jump_addend: i64,
 }
 
 /// The trampoline of `arch`, where there is one.  amd64:
 /// `movq $vnet0, %r11; testq %r11, %r11; je N; jmp V` (%r11 is neither an
 /// argument register nor preserved across calls, and %rax, a variadic
 /// call's vector-register count, is left alone).  i386: the same with
-/// %eax, which no argument is passed in.
+/// %eax, which no argument is passed in.  aarch64: `ldr x16, 1f;
+/// cbnz x16, 2f; b N; 2: b V; 1: .quad vnet0` (x16, IP0, is the register
+/// the ABI leaves to veneers; the literal is 8-aligned, and the two `b`
+/// reach ±128 MiB where a `cbz` to N would reach only ±1 MiB).
 pub fn trampoline_code(arch: object::Architecture) -> Option<TrampolineCode> {
     use object::elf;
     let (head, probe, n_jump, v_jump): (&[u8], _, _, _) = match arch {
+        object::Architecture::Aarch64 => {
+            let code: &[u8] = &[
+                0x90, 0x00, 0x00, 0x58, // ldr x16, #16
+                0x50, 0x00, 0x00, 0xb5, // cbnz x16, #8
+                0x00, 0x00, 0x00, 0x14, // b N
+                0x00, 0x00, 0x00, 0x14, // b V
+                0, 0, 0, 0, 0, 0, 0, 0, // .quad vnet0
+            ];
+            let mut padded = [0u8; 32];
+            padded[..code.len()].copy_from_slice(code);
+            return Some(TrampolineCode {
+                code: padded,
+                size: code.len() as u64,
+                probe: (16, elf::R_AARCH64_ABS64.0),
+                n_jump: (8, elf::R_AARCH64_JUMP26.0),
+                v_jump: (12, elf::R_AARCH64_JUMP26.0),
+                jump_addend: 0,
+            });
+        }
         object::Architecture::X86_64 => (
             &[
                 0x49, 0xc7, 0xc3, 0, 0, 0, 0, // movq $imm32, %r11
@@ -570,5 +604,6 @@ pub fn trampoline_code(arch: object::Architecture) -> Option<TrampolineCode> {
         probe,
         n_jump,
         v_jump,
+        jump_addend: -4,
     })
 }

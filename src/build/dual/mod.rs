@@ -84,7 +84,7 @@ pub enum DualError {
     Render(#[from] crate::gen::render::RenderError),
     #[error(transparent)]
     Output(#[from] crate::gen::output::OutputError),
-    #[error("dual modules are built for amd64 and i386 so far; {0} is not")]
+    #[error("dual modules are built for amd64, i386 and aarch64 so far; {0} is not")]
     Arch(String),
 }
 
@@ -332,7 +332,7 @@ pub fn join_mutated(
             sides[0].path,
             "",
             plan.trampolines.keys().next().map_or("", String::as_str),
-            "a function both sides define is exported, and trampolines are made for amd64 and i386 only",
+            "a function both sides define is exported, and trampolines are made for amd64, i386 and aarch64 only",
         ));
     }
     let trampoline_section = (!plan.trampolines.is_empty()).then(|| {
@@ -491,6 +491,8 @@ pub fn join_mutated(
                     let id = w.add_symbol(write::Symbol {
                         name: if name.is_empty() {
                             Vec::new()
+                        } else if exports::is_mapping_symbol(name) {
+                            name.as_bytes().to_vec()
                         } else {
                             renamed(side.tag, name).into_bytes()
                         },
@@ -850,6 +852,16 @@ fn export(
             continue;
         };
         let s = w.symbol(at);
+        // A label of no type (assembly's `.globl x; x:`) keeps none: the
+        // writer derives st_info from the kind where it has one.
+        let flags = if s.kind == SymbolKind::Unknown {
+            elf_flags(
+                elf::SymbolInfo::new(elf::STB_GLOBAL, elf::STT_NOTYPE),
+                elf::SymbolOther::default(),
+            )
+        } else {
+            SymbolFlags::None
+        };
         let definition = write::Symbol {
             name: name.clone().into_bytes(),
             value: s.value,
@@ -858,7 +870,7 @@ fn export(
             scope: SymbolScope::Dynamic,
             weak: false,
             section: s.section,
-            flags: SymbolFlags::None,
+            flags,
         };
         // The other side may reference it as the kernel's: it is this now.
         match undefined.remove(name) {
@@ -893,14 +905,14 @@ fn export(
                 *symbol_maps[1]
                     .get(&t.n)
                     .ok_or((t.name.clone(), "no non-VIMAGE function".to_string()))?,
-                -4,
+                code.jump_addend,
             ),
             (
                 code.v_jump,
                 *symbol_maps[0]
                     .get(&t.v)
                     .ok_or((t.name.clone(), "no VIMAGE function".to_string()))?,
-                -4,
+                code.jump_addend,
             ),
         ];
         for ((at, r_type), symbol, addend) in targets {
@@ -997,11 +1009,11 @@ pub fn weak_sets(
     (only_vimage, only_novimage)
 }
 
-/// Whether dual modules of `arch` are joined: amd64 (relocatable modules)
-/// and i386 (shared objects, whose relocatable `.kld` is joined); the
-/// trampolines are written for these two.
+/// Whether dual modules of `arch` are joined: amd64 (relocatable modules),
+/// i386 and aarch64 (shared objects, whose relocatable `.kld` is joined);
+/// the trampolines are written for these three.
 fn joins(arch: &Arch) -> bool {
-    matches!(arch.name.as_str(), "amd64" | "i386")
+    matches!(arch.name.as_str(), "amd64" | "i386" | "aarch64")
 }
 
 /// One dual module build.

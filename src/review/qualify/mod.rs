@@ -796,9 +796,10 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
         rows.push(row);
     }
 
-    // The dual modules: each amd64 and i386 module's two kld-untied builds
-    // joined (i386: the relocatable `.kld` each is linked from).
-    let dual_archs: Vec<&str> = ["amd64", "i386"]
+    // The dual modules: each amd64, i386 and aarch64 module's two
+    // kld-untied builds joined (i386, aarch64: the relocatable `.kld` each
+    // is linked from).
+    let dual_archs: Vec<&str> = ["amd64", "i386", "aarch64"]
         .into_iter()
         .filter(|a| options.archs.iter().any(|x| x == a))
         .collect();

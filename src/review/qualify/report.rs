@@ -153,7 +153,7 @@ pub fn markdown(r: &QualifyReport) -> String {
             "stock fingerprints not recorded",
             t.fingerprints_not_recorded,
         ),
-        ("dual modules joined (amd64, i386)", t.dual_joined),
+        ("dual modules joined (amd64, i386, aarch64)", t.dual_joined),
         ("dual modules not joined", t.dual_failed),
         ("dual predicted to load (per kernel)", t.dual_loads),
         (
@@ -181,7 +181,7 @@ pub fn markdown(r: &QualifyReport) -> String {
          \"loads as stock\": the recorded kernel refuses it only for symbols the stock \
          build for that kind of kernel needs too (options the small recorded kernel \
          lacks, such as INET6 or MAC), so it loads wherever the stock build does; \
-         `dual` (amd64, i386) the two `kld-untied-*` builds joined into one module \
+         `dual` (amd64, i386, aarch64) the two `kld-untied-*` builds joined into one module \
          (`vnetgen dual`), predicted the same way."
     );
 
