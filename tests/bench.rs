@@ -297,8 +297,43 @@ fn the_default_strategy_has_the_fewest_extra_instructions_on_amd64() {
     let json: serde_json::Value =
         serde_json::from_str(&bench::report::json(&report)).expect("json");
     assert_eq!(json["schema"], 1);
+    // The sizes of every build: the dual module's active side is the
+    // compiled-in build's functions, its file carries both and more.
+    for kernel in [KernelConfig::Vimage, KernelConfig::Novimage] {
+        let size = |build: &str| {
+            report
+                .probe_sizes
+                .iter()
+                .find(|p| p.kernel == kernel && p.build == build)
+                .unwrap_or_else(|| panic!("no size of {build} on {kernel}"))
+        };
+        let (ci, dual) = (size("compiled-in"), size("dual"));
+        assert!(ci.active > 0 && dual.active == ci.active, "{ci:?} {dual:?}");
+        assert!(
+            dual.text > ci.text && dual.file > ci.file,
+            "{ci:?} {dual:?}"
+        );
+        for s in &report.strategies {
+            let rt = size(&format!("vimage-runtime {}", s.name));
+            assert!(rt.active > 0 && rt.file > 0, "{rt:?}");
+        }
+    }
     let text = bench::report::text(&report);
     assert!(text.contains("== strategy branch ==") && text.contains("== dual (amd64) =="));
+    // Side by side: a row per kernel and access, a column per build.
+    let columns = 2 + 1 + report.strategies.len() + 1;
+    let side = text
+        .split("== side by side (amd64) ==")
+        .nth(1)
+        .expect("the side-by-side tables");
+    let vnet_read: Vec<&str> = side
+        .lines()
+        .filter(|l| l.starts_with("| vimage | vnet_read |"))
+        .collect();
+    assert!(!vnet_read.is_empty(), "{side}");
+    for line in vnet_read {
+        assert_eq!(line.matches('|').count(), columns + 1, "{line}");
+    }
 }
 
 #[test]

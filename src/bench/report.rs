@@ -122,62 +122,58 @@ fn side_by_side(out: &mut String, report: &BenchReport) {
         let _ = writeln!(out, "| kernel | access | {} |", builds.join(" | "));
         let _ = writeln!(out, "|---|---|{}", "---|".repeat(builds.len()));
     };
+    // One row per kernel and access the dual build measured.
+    let rows = |out: &mut String, cells: &dyn Fn(&super::DualRow) -> Vec<String>| {
+        for kernel in super::KERNELS {
+            for (access, _) in super::ACCESSES {
+                if let Some(d) = report
+                    .dual
+                    .iter()
+                    .find(|r| r.kernel == kernel && r.access == access)
+                {
+                    let _ = writeln!(out, "| {kernel} | {access} | {} |", cells(d).join(" | "));
+                }
+            }
+        }
+    };
     let _ = writeln!(
         out,
         "\n== side by side (amd64) ==\n\ninstructions on the path of one access (disassembly walk)\n"
     );
     header(out);
-    for kernel in super::KERNELS {
-        for (access, _) in super::ACCESSES {
-            let Some(d) = report
-                .dual
-                .iter()
-                .find(|r| r.kernel == kernel && r.access == access)
-            else {
-                continue;
-            };
-            let mut cells = vec![d.compiled_in.to_string()];
-            for s in &strategies {
-                cells.push(
-                    s.static_rows
-                        .iter()
-                        .find(|r| r.arch == "amd64" && r.kernel == kernel && r.access == access)
-                        .map_or("-".to_string(), |r| r.runtime.to_string()),
-                );
-            }
-            cells.push(d.dual.to_string());
-            let _ = writeln!(out, "| {kernel} | {access} | {} |", cells.join(" | "));
+    rows(out, &|d| {
+        let mut cells = vec![d.compiled_in.to_string()];
+        for s in &strategies {
+            cells.push(
+                s.static_rows
+                    .iter()
+                    .find(|r| r.arch == "amd64" && r.kernel == d.kernel && r.access == d.access)
+                    .map_or("-".to_string(), |r| r.runtime.to_string()),
+            );
         }
-    }
+        cells.push(d.dual.to_string());
+        cells
+    });
     if report.dual.iter().any(|r| r.executed_dual.is_some()) {
         let _ = writeln!(
             out,
             "\ninstructions executed per loop iteration (callgrind)\n"
         );
         header(out);
-        for kernel in super::KERNELS {
-            for (access, _) in super::ACCESSES {
-                let Some(d) = report
-                    .dual
-                    .iter()
-                    .find(|r| r.kernel == kernel && r.access == access)
-                else {
-                    continue;
-                };
-                let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
-                let mut cells = vec![cell(d.executed_compiled_in)];
-                for s in &strategies {
-                    cells.push(cell(
-                        s.executed
-                            .iter()
-                            .find(|r| r.kernel == kernel && r.access == access)
-                            .map(|r| r.runtime),
-                    ));
-                }
-                cells.push(cell(d.executed_dual));
-                let _ = writeln!(out, "| {kernel} | {access} | {} |", cells.join(" | "));
+        let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+        rows(out, &|d| {
+            let mut cells = vec![cell(d.executed_compiled_in)];
+            for s in &strategies {
+                cells.push(cell(
+                    s.executed
+                        .iter()
+                        .find(|r| r.kernel == d.kernel && r.access == d.access)
+                        .map(|r| r.runtime),
+                ));
             }
-        }
+            cells.push(cell(d.executed_dual));
+            cells
+        });
     }
     if !report.native.is_empty() {
         let _ = writeln!(
@@ -197,11 +193,7 @@ fn side_by_side(out: &mut String, report: &BenchReport) {
                 };
                 let mut cells = vec![format!("{:.2}", first.compiled_in_ticks)];
                 for build in builds.iter().skip(1) {
-                    let full = if build == "dual" {
-                        build.clone()
-                    } else {
-                        format!("vimage-runtime {build}")
-                    };
+                    let full = full_name(build);
                     cells.push(
                         rows.iter()
                             .find(|r| r.build == full)
@@ -223,10 +215,7 @@ fn side_by_side(out: &mut String, report: &BenchReport) {
     for kernel in super::KERNELS {
         let mut cells = Vec::new();
         for build in &builds {
-            let full = match build.as_str() {
-                "compiled-in" | "dual" => build.clone(),
-                strategy => format!("vimage-runtime {strategy}"),
-            };
+            let full = full_name(build);
             cells.push(
                 report
                     .probe_sizes
@@ -238,6 +227,15 @@ fn side_by_side(out: &mut String, report: &BenchReport) {
             );
         }
         let _ = writeln!(out, "| {kernel} | {} |", cells.join(" | "));
+    }
+}
+
+/// The name a build has in the native rows and the sizes: a strategy's is
+/// its run-time build's.
+fn full_name(build: &str) -> String {
+    match build {
+        "compiled-in" | "dual" => build.to_string(),
+        strategy => format!("vimage-runtime {strategy}"),
     }
 }
 
