@@ -279,26 +279,34 @@ fn a_dual_module_exports_each_name_once_and_shares_what_the_sides_hold_alike() {
     assert_eq!(pcpu["limit"], 2048, "DPCPU_MODMIN");
 }
 
-/// i386 modules are shared objects: the sides' relocatable objects are
-/// joined (REL: the addends are in the data), the trampolines are i386
-/// code, and the module is linked as a shared object.
-#[test]
-fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
+/// export_owner built dual for `arch`, whose modules are shared objects:
+/// the module's path and bytes.
+fn shared_dual_export_owner(spec: &Spec, arch: &str) -> (PathBuf, Vec<u8>) {
     common::toolchain();
-    let spec = Spec::default_spec().expect("default spec");
     let ko = build_dual_module(
-        &spec,
+        spec,
         &lab_options(),
         &kmod_dir("export_owner"),
-        "i386",
+        arch,
         None,
         &[],
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let data = std::fs::read(&ko).expect("read the module");
     let file = object::File::parse(&*data).expect("an ELF object");
+    assert_eq!(file.kind(), object::ObjectKind::Dynamic, "{arch}");
+    (ko, data)
+}
+
+/// i386 modules are shared objects: the sides' relocatable objects are
+/// joined (REL: the addends are in the data), the trampolines are i386
+/// code, and the module is linked as a shared object.
+#[test]
+fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
+    let spec = Spec::default_spec().expect("default spec");
+    let (ko, data) = shared_dual_export_owner(&spec, "i386");
+    let file = object::File::parse(&*data).expect("an ELF object");
     assert_eq!(file.architecture(), object::Architecture::I386);
-    assert_eq!(file.kind(), object::ObjectKind::Dynamic);
     let trampolines = file
         .section_by_name(".text.vnetgen.dual")
         .expect("the trampolines");
@@ -335,21 +343,10 @@ fn an_i386_dual_module_is_a_shared_object_with_i386_trampolines() {
 /// relocation against the weak `vnet0` for the kernel linker.
 #[test]
 fn an_aarch64_dual_module_is_a_shared_object_with_aarch64_trampolines() {
-    common::toolchain();
     let spec = Spec::default_spec().expect("default spec");
-    let ko = build_dual_module(
-        &spec,
-        &lab_options(),
-        &kmod_dir("export_owner"),
-        "aarch64",
-        None,
-        &[],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let data = std::fs::read(&ko).expect("read the module");
+    let (_, data) = shared_dual_export_owner(&spec, "aarch64");
     let file = object::File::parse(&*data).expect("an ELF object");
     assert_eq!(file.architecture(), object::Architecture::Aarch64);
-    assert_eq!(file.kind(), object::ObjectKind::Dynamic);
     // The link merges the trampolines' section into .text.
     let address = |name: &str| {
         file.symbols()
