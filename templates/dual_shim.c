@@ -100,7 +100,7 @@ dual_run_rank(const void *arg)
 		dual_call(**slot);
 }
 {%- endif %}
-{%- if has_uninit_proxies %}
+{%- if !proxies.is_empty() %}
 
 /* One SYSUNINIT of a side. */
 struct dual_entry {
@@ -216,16 +216,6 @@ static struct sysinit {{ r.name }} = {
 DATA_WSET(sysinit_set, {{ r.name }});
 {%- endfor %}
 {%- for p in proxies %}
-{%- if p.slot.is_empty() %}
-
-static struct sysinit {{ p.name }} = {
-	.subsystem = {{ p.subsystem }},
-	.order = {{ p.order }},
-	.func = dual_sysctls_unregister,
-	.udata = NULL,
-};
-DATA_WSET(sysuninit_set, {{ p.name }});
-{%- else %}
 
 extern struct sysinit *{{ p.slot }};
 static const struct dual_entry {{ p.name }}_entry = { {{ p.vimage }}, &{{ p.slot }} };
@@ -236,8 +226,15 @@ static struct sysinit {{ p.name }} = {
 	.udata = &{{ p.name }}_entry,
 };
 DATA_WSET(sysuninit_set, {{ p.name }});
-{%- endif %}
 {%- endfor %}
+
+static struct sysinit dual_sysctls_sysuninit_set = {
+	.subsystem = {{ registration_subsystem }},
+	.order = {{ registration_order }},
+	.func = dual_sysctls_unregister,
+	.udata = NULL,
+};
+DATA_WSET(sysuninit_set, dual_sysctls_sysuninit_set);
 {%- for m in modules %}
 
 {%- if let Some(h) = m.evhand_v %}

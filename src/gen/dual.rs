@@ -86,8 +86,7 @@ impl GlueMutant {
 }
 
 /// One entry of the dispatcher's `sysuninit_set`: a proxy of a side's
-/// entry (`slot`), or the unregistration of the active side's sysctls
-/// (`slot` empty).
+/// entry (`slot`).
 struct Proxy {
     name: String,
     slot: String,
@@ -166,7 +165,6 @@ struct DependView {
 struct ShimTemplate {
     module: String,
     has_side_proxies: bool,
-    has_uninit_proxies: bool,
     registration_subsystem: String,
     registration_order: String,
     ranks: Vec<RankProxy>,
@@ -239,8 +237,7 @@ pub fn shim_mutated(
         needs_v: needs(vimage, "v"),
         needs_n: needs(novimage, "n"),
         module: module.to_string(),
-        has_side_proxies: !ranks.is_empty() || proxies.iter().any(|p| !p.slot.is_empty()),
-        has_uninit_proxies: proxies.iter().any(|p| !p.slot.is_empty()),
+        has_side_proxies: !ranks.is_empty() || !proxies.is_empty(),
         registration_subsystem: format!("{SYSCTLS_SUBSYSTEM:#x}"),
         registration_order: format!("{SYSCTLS_ORDER:#x}"),
         ranks,
@@ -350,8 +347,8 @@ fn rank_proxies(vimage: &Side, novimage: &Side, mutant: Option<GlueMutant>) -> V
 /// The dispatcher's SYSUNINITs: a kldunload (preloaded or not) sorts the
 /// set with the kernel linker's unstable exchange sort, and a set already
 /// sorted comes out as it is.  So the set is written sorted, each side's
-/// entries of equal rank in the order its own set runs them, and the
-/// sysctls' unregistration after all.
+/// entries of equal rank in the order its own set runs them (the sysctls'
+/// unregistration, at the lowest rank, follows them all).
 fn sysuninit_proxies(vimage: &Side, novimage: &Side, mutant: Option<GlueMutant>) -> Vec<Proxy> {
     let mut entries: Vec<(SetEntry, &str, u8)> = Vec::new();
     for (side, tag, flag) in [(vimage, "v", 1u8), (novimage, "n", 0u8)] {
@@ -364,15 +361,6 @@ fn sysuninit_proxies(vimage: &Side, novimage: &Side, mutant: Option<GlueMutant>)
             entries.push((e, tag, flag));
         }
     }
-    entries.push((
-        SetEntry {
-            slot: String::new(),
-            subsystem: SYSCTLS_SUBSYSTEM,
-            order: SYSCTLS_ORDER,
-        },
-        "",
-        2,
-    ));
     if mutant != Some(GlueMutant::ProxyOrder) {
         // Stable: equal ranks keep the order pushed.
         entries.sort_by_key(|(e, ..)| std::cmp::Reverse((e.subsystem, e.order)));
@@ -381,15 +369,10 @@ fn sysuninit_proxies(vimage: &Side, novimage: &Side, mutant: Option<GlueMutant>)
     entries
         .into_iter()
         .map(|(e, tag, flag)| {
-            let name = if e.slot.is_empty() {
-                "dual_sysctls_sysuninit_set".to_string()
-            } else {
-                let k = &mut index[usize::from(flag == 0)];
-                *k += 1;
-                format!("dual_{tag}_uninit_{}", *k - 1)
-            };
+            let k = &mut index[usize::from(flag == 0)];
+            *k += 1;
             Proxy {
-                name,
+                name: format!("dual_{tag}_uninit_{}", *k - 1),
                 slot: e.slot,
                 vimage: flag,
                 subsystem: format!("{:#x}", e.subsystem),

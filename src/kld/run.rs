@@ -84,6 +84,18 @@ fn step_loads<'a>(
         .collect()
 }
 
+/// The name and bytes of each file a step loads; a file that could not be
+/// built or read fails the step as a kldload of a missing file does.
+fn prepared_files<'a>(prepared: &[&'a Prepared]) -> Result<Vec<(&'a str, &'a [u8])>, StepError> {
+    prepared
+        .iter()
+        .map(|p| match &p.bytes {
+            Ok(bytes) => Ok((p.name.as_str(), bytes.as_slice())),
+            Err(e) => Err(StepError::Load(e.clone(), super::layout::ENOENT)),
+        })
+        .collect()
+}
+
 /// Runs the scenario in this (child) process, on a kernel of `release`.
 pub fn execute(
     spec: &Spec,
@@ -217,12 +229,8 @@ impl Runner<'_> {
                 self.boot()?;
                 self.last_load_error = None;
                 let mut done = Vec::new();
-                for p in prepared {
-                    let bytes = p
-                        .bytes
-                        .as_ref()
-                        .map_err(|e| StepError::Load(e.clone(), super::layout::ENOENT))?;
-                    done.push(load(&p.name, bytes).map_err(|(m, e)| StepError::Load(m, e))?);
+                for (name, bytes) in prepared_files(prepared)? {
+                    done.push(load(name, bytes).map_err(|(m, e)| StepError::Load(m, e))?);
                 }
                 Ok(done.join("; "))
             }
@@ -232,14 +240,7 @@ impl Runner<'_> {
             Command::Preload(_) => {
                 self.boot()?;
                 self.last_load_error = None;
-                let mut files = Vec::new();
-                for p in prepared {
-                    let bytes = p
-                        .bytes
-                        .as_ref()
-                        .map_err(|e| StepError::Load(e.clone(), super::layout::ENOENT))?;
-                    files.push((p.name.as_str(), bytes.as_slice()));
-                }
+                let files = prepared_files(prepared)?;
                 let done = preload(&files).map_err(|(m, e)| StepError::Load(m, e))?;
                 Ok(done.join("; "))
             }
@@ -641,7 +642,6 @@ fn loaded_text(verb: &str, name: &str, sysinits: usize, sysctls: &[String]) -> S
 /// message and kldload's errno.
 fn load(name: &str, bytes: &[u8]) -> Result<String, (String, i32)> {
     with(|k| {
-        k.loading = Some(name.to_string());
         k.module_attempts = 0;
         k.module_failures.clear();
     });
