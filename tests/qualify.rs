@@ -133,6 +133,17 @@ fn run_bad(name: &str, tree_version: Option<u32>, extra: &[&str]) {
     if let Some(at) = extra.iter().position(|a| *a == "--arch") {
         args[5] = extra[at + 1].to_string();
     }
+    // The others are added.
+    let mut i = 0;
+    while i < extra.len() {
+        match extra[i] {
+            "--module" | "--arch" => i += 2,
+            other => {
+                args.push(other.to_string());
+                i += 1;
+            }
+        }
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = qualify(&args);
     snapshot(name, &common::exit_and_stderr(&out, tmp.path()));
@@ -173,6 +184,25 @@ fn a_module_outside_sys_modules_is_refused() {
 #[test]
 fn an_unknown_architecture_exits_2() {
     run_bad("unknown_arch", Some(1_501_000), &["--arch", "sparc64"]);
+}
+
+#[test]
+fn a_make_variable_that_is_not_name_equals_value_exits_2() {
+    run_bad(
+        "make_not_a_variable",
+        Some(1_501_000),
+        &["--make", "WITHOUT_INET6_SUPPORT"],
+    );
+    run_bad("make_bad_name", Some(1_501_000), &["--make", "1X=yes"]);
+}
+
+#[test]
+fn record_with_make_variables_exits_2() {
+    run_bad(
+        "make_with_record",
+        Some(1_501_000),
+        &["--make", "WITHOUT_INET6_SUPPORT=yes", "--record"],
+    );
 }
 
 #[test]
@@ -294,6 +324,7 @@ fn the_report_renders_every_kind_of_row() {
         }],
         modules: vec!["if_bridge".to_string(), "pf".to_string()],
         archs: vec!["amd64".to_string(), "aarch64".to_string()],
+        make_vars: Vec::new(),
         totals: Totals::of(&rows),
         rows,
         built: 3,
@@ -543,6 +574,49 @@ fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(tmp.path().join("qualify/report.md").is_file());
+
+    // With a make variable: every build gets it, in a cache and a report
+    // of their own; the untied stock modules under names a scenario gives.
+    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["qualify", "--tree"])
+        .arg(&tree)
+        .args(["--module", "qtest", "--arch", "amd64", "-j", "2"])
+        .args(["--make", "WITHOUT_INET6_SUPPORT=yes"])
+        .current_dir(tmp.path())
+        .env_remove("MAKEFLAGS")
+        .env_remove("MAKELEVEL")
+        .output()
+        .expect("run vnetgen");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("9 builds (9 built, 0 from the cache)")
+            && text.contains("stock fingerprints: 0 match, 0 differ, 4 not recorded"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flavour = "WITHOUT_INET6_SUPPORT-yes";
+    let report = fs::read_to_string(tmp.path().join("qualify").join(flavour).join("report.md"))
+        .expect("the report of the builds with the variable");
+    assert!(
+        report.contains("make variables `WITHOUT_INET6_SUPPORT=yes`"),
+        "{report}"
+    );
+    let cache = tmp.path().join("target/vnetgen-qualify").join(flavour);
+    let builds: Vec<PathBuf> = fs::read_dir(cache.join("builds"))
+        .expect("the builds")
+        .flatten()
+        .map(|e| e.path().join("command"))
+        .collect();
+    assert_eq!(builds.len(), 9);
+    for command in &builds {
+        let text = fs::read_to_string(command).expect("command");
+        assert!(text.contains("WITHOUT_INET6_SUPPORT=yes"), "{text}");
+    }
+    for kind in ["stock-vimage", "stock-novimage"] {
+        let ko = cache.join(kind).join("15.1-amd64-qtest/qtest.ko");
+        assert!(ko.is_file(), "{} is missing", ko.display());
+    }
+    assert!(cache.join("dual/15.1-amd64-qtest/qtest.ko").is_file());
     assert_eq!(
         fs::read_to_string(tmp.path().join("target/vnetgen-qualify/Makefile.inc"))
             .expect("the copy"),

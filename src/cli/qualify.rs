@@ -46,6 +46,13 @@ pub struct QualifyArgs {
     /// Record the stock builds' fingerprints in the facts.
     #[arg(long)]
     pub record: bool,
+    /// A bmake variable for every build, NAME=VALUE (WITHOUT_INET6_SUPPORT=yes
+    /// builds the modules for a kernel without INET6). Repeatable; the
+    /// default cache and report directory then get a subdirectory named by
+    /// the variables (WITHOUT_INET6_SUPPORT-yes), and the stock
+    /// fingerprints are not checked.
+    #[arg(long = "make", value_name = "NAME=VALUE")]
+    pub make_vars: Vec<String>,
     #[arg(long, help = SPEC_HELP)]
     pub spec: Option<PathBuf>,
 }
@@ -74,6 +81,29 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
     // The defaults live in the vnetgen tree, or in the current directory
     // outside one.
     let base = repo.clone().unwrap_or_else(|| absolute(Path::new(".")));
+    // Builds with other make variables are other builds: their own cache
+    // and report, in a subdirectory named by the variables.
+    let mut make_vars = args.make_vars.clone();
+    make_vars.sort();
+    make_vars.dedup();
+    // `NAME-VALUE`: no `=` or `/` in the path, which flags such as
+    // `-ffile-prefix-map=OLD=NEW` and scenario options could not take.
+    let flavour: String = make_vars
+        .join(",")
+        .chars()
+        .map(|c| match c {
+            '=' => '-',
+            c if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ',' | '-') => c,
+            _ => '_',
+        })
+        .collect();
+    let under = |dir: PathBuf| {
+        if flavour.is_empty() {
+            dir
+        } else {
+            dir.join(&flavour)
+        }
+    };
     let vnetgen = std::env::current_exe()
         .map_err(|e| Error::Usage(format!("cannot tell where vnetgen is: {e}")))?;
     let options = QualifyOptions {
@@ -92,7 +122,7 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
         cache: args
             .cache
             .as_deref()
-            .map_or_else(|| base.join("target/vnetgen-qualify"), absolute),
+            .map_or_else(|| under(base.join("target/vnetgen-qualify")), absolute),
         facts: args
             .facts
             .as_deref()
@@ -101,11 +131,12 @@ pub fn run(args: QualifyArgs) -> Result<i32, Error> {
         repo,
         vnetgen,
         spec_text,
+        make_vars,
     };
     let out = args
         .out
         .as_deref()
-        .map_or_else(|| base.join("qualify"), absolute);
+        .map_or_else(|| under(base.join("qualify")), absolute);
     let report = qualify::run(&spec, &options).map_err(|e| Error::Qualify(Box::new(e)))?;
     let written = qualify::report::write(&out, &report).map_err(|e| Error::Qualify(Box::new(e)))?;
     let t = &report.totals;

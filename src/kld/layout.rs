@@ -160,6 +160,7 @@ pub const MOD_QUIESCE: i32 = 3;
 /// Errors as FreeBSD numbers them.
 pub const EPERM: i32 = 1;
 pub const ENOENT: i32 = 2;
+pub const ENXIO: i32 = 6;
 pub const ENOEXEC: i32 = 8;
 pub const EBUSY: i32 = 16;
 pub const EEXIST: i32 = 17;

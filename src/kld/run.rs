@@ -272,6 +272,10 @@ impl Runner<'_> {
                     .into())
                 }
             }
+            Command::Ifconfig { .. } => Err("ifconfig: the emulator has no network stack; \
+                 run the scenario on a real kernel (vnetgen vm run)"
+                .to_string()
+                .into()),
             Command::VnetCreate => {
                 self.boot()?;
                 let (number, vnet) = with(|k| k.create_vnet())?;

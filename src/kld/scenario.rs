@@ -13,7 +13,16 @@
 //! sysctl NAME [set=INT] [vnet=N] [cpu=C] [expect=INT]
 //! expect-output "TEXT"
 //! unload [FILE]
+//! ifconfig IFNAME [ACTION] [vnet=N] [expect=INT] [errno=E]
 //! ```
+//!
+//! `ifconfig` works an interface as ifconfig(8) does, by its ioctls, on a
+//! real kernel only (the emulator has no network stack); ACTION is one of
+//! `create`, `destroy`, `vnet N` (move it into vnet N), `-vnet N` (take it
+//! back), `addm IFNAME` (a bridge member), `vlan TAG vlandev IFNAME` (a
+//! vlan's parent), `vlan` (read the vlan's tag: `expect=` compares it),
+//! or none (the interface exists).  `errno=E` says the step must fail
+//! with that errno (`EPERM` or a number).
 //!
 //! `preload` names files the loader loads with the kernel (right after
 //! `kernel` and `cpus`, before any other step, on every kind of kernel):
@@ -130,6 +139,69 @@ pub enum Command {
     },
     ExpectOutput(String),
     Unload(Option<String>),
+    Ifconfig {
+        interface: String,
+        action: IfAction,
+        vnet: Option<u32>,
+        /// The tag `vlan` must read.
+        expect: Option<i64>,
+        /// The step must fail with this errno.
+        errno: Option<i32>,
+    },
+}
+
+/// What an `ifconfig` step does to its interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfAction {
+    /// Nothing: the interface must exist (SIOCGIFFLAGS).
+    Exists,
+    /// SIOCIFCREATE2.
+    Create,
+    /// SIOCIFDESTROY.
+    Destroy,
+    /// `vnet N`: moved into vnet N from the host (SIOCSIFVNET).
+    MoveTo(u32),
+    /// `-vnet N`: taken back from vnet N by the host (SIOCSIFRVNET).
+    Reclaim(u32),
+    /// `addm IFNAME`: a member added to a bridge (BRDGADD).
+    AddMember(String),
+    /// `vlan TAG vlandev IFNAME`: a vlan's tag and parent (SIOCSETVLAN).
+    SetVlan { tag: u16, parent: String },
+    /// `vlan`: the vlan's tag read (SIOCGETVLAN).
+    GetVlan,
+}
+
+impl IfAction {
+    /// The guest's words for it (the plan's), the vnet of `vnet N` and
+    /// `-vnet N` given by `jail`.
+    pub fn plan_words(&self, jail: impl Fn(u32) -> String) -> String {
+        match self {
+            IfAction::Exists => "exists".into(),
+            IfAction::Create => "create".into(),
+            IfAction::Destroy => "destroy".into(),
+            IfAction::MoveTo(n) => format!("vnet {}", jail(*n)),
+            IfAction::Reclaim(n) => format!("-vnet {}", jail(*n)),
+            IfAction::AddMember(m) => format!("addm {m}"),
+            IfAction::SetVlan { tag, parent } => format!("vlan {tag} vlandev {parent}"),
+            IfAction::GetVlan => "getvlan".into(),
+        }
+    }
+}
+
+/// An interface name as the kernel takes it: 1 to 15 characters
+/// (IFNAMSIZ less its NUL), letters, digits, `.`, `_` and `-`.
+fn interface_name(name: &str) -> Result<String, String> {
+    let ok = (1..16).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "`{name}`: an interface name is 1 to 15 letters, digits, `.`, `_` or `-`"
+        ))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -514,6 +586,61 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
                 }
             }
         }
+        "ifconfig" => {
+            const USAGE: &str = "ifconfig IFNAME [create | destroy | vnet N | -vnet N | addm IFNAME | vlan TAG vlandev IFNAME | vlan] [vnet=N] [expect=INT] [errno=E]";
+            let (pos, opts) = options(rest, &["vnet", "expect", "errno"])?;
+            let Some((name, words)) = pos.split_first() else {
+                return Err(USAGE.into());
+            };
+            let action = match words {
+                [] => IfAction::Exists,
+                ["create"] => IfAction::Create,
+                ["destroy"] => IfAction::Destroy,
+                ["vnet", n] => IfAction::MoveTo(number("vnet", n)?),
+                ["-vnet", n] => IfAction::Reclaim(number("-vnet", n)?),
+                ["addm", m] => IfAction::AddMember(interface_name(m)?),
+                ["vlan", tag, "vlandev", parent] => IfAction::SetVlan {
+                    tag: number("vlan", tag)?,
+                    parent: interface_name(parent)?,
+                },
+                ["vlan"] => IfAction::GetVlan,
+                _ => return Err(USAGE.into()),
+            };
+            let vnet = opts.get("vnet").map(|v| number("vnet", v)).transpose()?;
+            if matches!(action, IfAction::MoveTo(_) | IfAction::Reclaim(_))
+                && vnet.is_some_and(|n| n != 0)
+            {
+                return Err(
+                    "ifconfig ... vnet N and -vnet N run in the host: no vnet= for them".into(),
+                );
+            }
+            let expect = opts
+                .get("expect")
+                .map(|v| number("expect", v))
+                .transpose()?;
+            if expect.is_some() && action != IfAction::GetVlan {
+                return Err("ifconfig: expect= is for `vlan` (the tag it reads)".into());
+            }
+            let errno = match opts.get("errno") {
+                Some(e) => Some(
+                    super::layout::errno_number(e)
+                        .or_else(|| e.parse().ok())
+                        .filter(|n: &i32| *n > 0)
+                        .ok_or_else(|| format!("errno=`{e}`: a number or a name (EPERM)"))?,
+                ),
+                None => None,
+            };
+            if expect.is_some() && errno.is_some() {
+                return Err("ifconfig: expect= and errno= exclude each other".into());
+            }
+            Command::Ifconfig {
+                interface: interface_name(name)?,
+                action,
+                vnet,
+                expect,
+                errno,
+            }
+        }
         "unload" => match rest {
             [] => Command::Unload(None),
             [f] => Command::Unload(Some(f.clone())),
@@ -552,6 +679,74 @@ mod tests {
             assert!(
                 e.to_string().starts_with("p.kld:") && e.message.contains("right after `kernel`"),
                 "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn ifconfig_takes_ifconfig_words_and_refuses_what_the_kernel_would() {
+        let vars = BTreeMap::new();
+        let s = parse(
+            "i.kld",
+            "kernel vimage\nifconfig vlan5 vlan 5 vlandev epair0b\nifconfig vlan5 vlan vnet=1 errno=EPERM\nifconfig bridge0 vnet 2\nifconfig lo9\n",
+            Path::new("/d"),
+            &vars,
+        )
+        .expect("parses");
+        assert_eq!(
+            s.steps[1].command,
+            Command::Ifconfig {
+                interface: "vlan5".into(),
+                action: IfAction::SetVlan {
+                    tag: 5,
+                    parent: "epair0b".into()
+                },
+                vnet: None,
+                expect: None,
+                errno: None
+            }
+        );
+        assert_eq!(
+            s.steps[2].command,
+            Command::Ifconfig {
+                interface: "vlan5".into(),
+                action: IfAction::GetVlan,
+                vnet: Some(1),
+                expect: None,
+                errno: Some(1)
+            }
+        );
+        assert!(matches!(
+            s.steps[3].command,
+            Command::Ifconfig {
+                action: IfAction::MoveTo(2),
+                ..
+            }
+        ));
+        assert!(matches!(
+            s.steps[4].command,
+            Command::Ifconfig {
+                action: IfAction::Exists,
+                ..
+            }
+        ));
+        for (bad, says) in [
+            ("ifconfig averyverylongname0 create", "1 to 15"),
+            ("ifconfig bridge0 vnet 1 vnet=1", "run in the host"),
+            ("ifconfig bridge0 create expect=3", "expect= is for `vlan`"),
+            ("ifconfig bridge0 errno=EWHAT", "errno=`EWHAT`"),
+            ("ifconfig bridge0 up", "ifconfig IFNAME ["),
+        ] {
+            let e = parse(
+                "i.kld",
+                &format!("kernel vimage\n{bad}\n"),
+                Path::new("/d"),
+                &vars,
+            )
+            .expect_err(bad);
+            assert!(
+                e.to_string().starts_with("i.kld:2: ") && e.message.contains(says),
+                "{bad}: {e}"
             );
         }
     }

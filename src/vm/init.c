@@ -17,7 +17,7 @@
  * Options anywhere among a step's arguments:
  *   jail=NAME   run the step in that jail (fork, jail_attach)
  *   cpu=N       run the step pinned to CPU N (cpuset_setaffinity)
- *   want=ok|fail|any|INT   what the step must give; when it does not, the
+ *   want=ok|fail|any|errno:N|INT   what the step must give; when it does not, the
  *               rest of the scenario is skipped up to its `cleanup`; with
  *               `any`, a failure skips only the other lines of the step
  *
@@ -30,6 +30,13 @@
  *                            the arguments passed as the new value (longs)
  *   vnet-create NAME         jail_set(2) name, vnet=new, persist
  *   vnet-destroy NAME        jail_get(2) by name, jail_remove(2)
+ *   ifconfig IF ACTION...    ioctl(2) on a socket, as ifconfig(8) does:
+ *                            exists (SIOCGIFFLAGS), create (SIOCIFCREATE2),
+ *                            destroy (SIOCIFDESTROY), vnet JAIL and
+ *                            -vnet JAIL (SIOCSIFVNET, SIOCSIFRVNET),
+ *                            addm IF (SIOCSDRVSPEC BRDGADD), vlan TAG
+ *                            vlandev IF (SIOCSETVLAN), getvlan
+ *                            (SIOCGETVLAN: the tag)
  *
  * Output, each a single line:
  *
@@ -57,6 +64,7 @@ typedef unsigned int u_int;
 #define	SYS_close		6
 #define	SYS_wait4		7
 #define	SYS_ioctl		54
+#define	SYS_socket		97
 #define	SYS_reboot		55
 #define	SYS___sysctl		202
 #define	SYS_nanosleep		240
@@ -83,6 +91,56 @@ typedef unsigned int u_int;
 #define	CTLTYPE		0xf
 #define	EINVAL		22
 #define	EINTR		4
+#define	AF_LOCAL	1
+#define	SOCK_DGRAM	2
+
+/* sys/ioccom.h */
+#define	IOC_OUT		0x40000000UL
+#define	IOC_IN		0x80000000UL
+#define	IOC_INOUT	(IOC_IN | IOC_OUT)
+#define	VG_IOC(inout, num, len)						\
+	((inout) | (((unsigned long)(len) & 0x1fff) << 16) |		\
+	    ((unsigned long)'i' << 8) | (num))
+
+/*
+ * net/if.h, net/if_bridgevar.h, net/if_vlan_var.h (13.2 and 15.1 agree):
+ * struct ifreq is 32 bytes on amd64 and i386, its union after the name;
+ * struct ifbreq 80 bytes, the member's name first; struct vlanreq the
+ * parent's name, the tag, the protocol (0: 802.1Q).
+ */
+#define	IFNAMSIZ	16
+#define	BRDGADD		0
+struct vg_ifreq {
+	char	name[IFNAMSIZ];
+	union {
+		int	jid;
+		void	*data;
+		char	pad[16];
+	} u;
+};
+struct vg_ifdrv {
+	char		name[IFNAMSIZ];
+	unsigned long	cmd;
+	size_t		len;
+	void		*data;
+};
+struct vg_ifbreq {
+	char		name[IFNAMSIZ];
+	unsigned char	rest[64];
+};
+struct vg_vlanreq {
+	char		parent[IFNAMSIZ];
+	unsigned short	tag;
+	unsigned short	proto;
+};
+#define	SIOCGIFFLAGS	VG_IOC(IOC_INOUT, 17, sizeof(struct vg_ifreq))
+#define	SIOCSIFGENERIC	VG_IOC(IOC_IN, 57, sizeof(struct vg_ifreq))
+#define	SIOCGIFGENERIC	VG_IOC(IOC_INOUT, 58, sizeof(struct vg_ifreq))
+#define	SIOCSIFVNET	VG_IOC(IOC_INOUT, 90, sizeof(struct vg_ifreq))
+#define	SIOCSIFRVNET	VG_IOC(IOC_INOUT, 91, sizeof(struct vg_ifreq))
+#define	SIOCIFDESTROY	VG_IOC(IOC_IN, 121, sizeof(struct vg_ifreq))
+#define	SIOCSDRVSPEC	VG_IOC(IOC_IN, 123, sizeof(struct vg_ifdrv))
+#define	SIOCIFCREATE2	VG_IOC(IOC_INOUT, 124, sizeof(struct vg_ifreq))
 
 #define	PLAN_PATH	"/plan.txt"
 #define	MAXARGS		32
@@ -425,6 +483,9 @@ satisfied(const struct step *st, const struct result *res)
 		return (res->rc < 0);
 	if (seq(st->want, "any"))
 		return (1);
+	if (prefixed(st->want, "errno:"))
+		return (res->rc < 0 && parse_int(prefixed(st->want, "errno:"),
+		    &v) && -res->rc == v);
 	if (!parse_int(st->want, &v))
 		return (0);
 	return (res->rc >= 0 && res->has_value && res->value == v);
@@ -721,6 +782,102 @@ do_kldfind(const struct step *st, struct result *res)
 	oresult(st, res);
 }
 
+/* Copies a name into a NUL-padded IFNAMSIZ field; 0 if it does not fit. */
+static int
+ifname_set(char *dst, const char *src)
+{
+	size_t n = slen(src);
+
+	if (n >= IFNAMSIZ)
+		return (0);
+	memset(dst, 0, IFNAMSIZ);
+	memcpy(dst, src, n);
+	return (1);
+}
+
+static void
+do_ifconfig(const struct step *st, struct result *res)
+{
+	const char *ifname = st->argc > 0 ? st->argv[0] : "";
+	const char *action = st->argc > 1 ? st->argv[1] : "exists";
+	const char *arg = st->argc > 2 ? st->argv[2] : "";
+	struct vg_ifreq ifr;
+	struct vg_ifdrv ifd;
+	struct vg_ifbreq req;
+	struct vg_vlanreq vlr;
+	long long tag = 0;
+	long r = 0, s, jid;
+	int query = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memset(&vlr, 0, sizeof(vlr));
+	errmsg[0] = 0;
+	if (!ifname_set(ifr.name, ifname))
+		r = -EINVAL;
+	s = S3(SYS_socket, AF_LOCAL, SOCK_DGRAM, 0);
+	if (r >= 0 && s < 0)
+		r = s;
+	if (r < 0) {
+	} else if (seq(action, "exists")) {
+		r = S3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
+	} else if (seq(action, "create")) {
+		r = S3(SYS_ioctl, s, SIOCIFCREATE2, &ifr);
+	} else if (seq(action, "destroy")) {
+		r = S3(SYS_ioctl, s, SIOCIFDESTROY, &ifr);
+	} else if (seq(action, "vnet") || seq(action, "-vnet")) {
+		jid = jail_lookup(arg);
+		if (jid < 0)
+			r = jid;
+		else {
+			ifr.u.jid = (int)jid;
+			r = S3(SYS_ioctl, s, seq(action, "vnet") ? SIOCSIFVNET :
+			    SIOCSIFRVNET, &ifr);
+		}
+	} else if (seq(action, "addm")) {
+		memset(&ifd, 0, sizeof(ifd));
+		memset(&req, 0, sizeof(req));
+		if (!ifname_set(ifd.name, ifname) || !ifname_set(req.name, arg))
+			r = -EINVAL;
+		else {
+			ifd.cmd = BRDGADD;
+			ifd.len = sizeof(req);
+			ifd.data = &req;
+			r = S3(SYS_ioctl, s, SIOCSDRVSPEC, &ifd);
+		}
+	} else if (seq(action, "vlan")) {
+		/* vlan TAG vlandev PARENT */
+		if (st->argc < 5 || !parse_int(arg, &tag) ||
+		    !seq(st->argv[3], "vlandev") ||
+		    !ifname_set(vlr.parent, st->argv[4]))
+			r = -EINVAL;
+		else {
+			vlr.tag = (unsigned short)tag;
+			ifr.u.data = &vlr;
+			r = S3(SYS_ioctl, s, SIOCSIFGENERIC, &ifr);
+		}
+	} else if (seq(action, "getvlan")) {
+		ifr.u.data = &vlr;
+		r = S3(SYS_ioctl, s, SIOCGIFGENERIC, &ifr);
+		query = 1;
+	} else
+		r = -EINVAL;
+	if (s >= 0)
+		S1(SYS_close, s);
+	res->rc = r;
+	ohead(st), oks("arg", ifname), oks("action", action), orc(r);
+	if (errmsg[0])
+		oks("errmsg", errmsg);
+	if (r >= 0 && seq(action, "create")) {
+		ifr.name[IFNAMSIZ - 1] = 0;
+		oks("name", ifr.name);
+	}
+	if (r >= 0 && query) {
+		res->has_value = 1, res->value = vlr.tag;
+		okv("value", vlr.tag);
+	}
+	oresult(st, res);
+}
+
 /* Runs the operation in this process; prints its line. */
 static void
 run_op(const struct step *st, struct result *res)
@@ -739,6 +896,8 @@ run_op(const struct step *st, struct result *res)
 		do_vnet_create(st, res);
 	else if (seq(st->op, "vnet-destroy"))
 		do_vnet_destroy(st, res);
+	else if (seq(st->op, "ifconfig"))
+		do_ifconfig(st, res);
 	else {
 		res->rc = -EINVAL;
 		ohead(st), os(" phase=unknown-op"), orc(res->rc);

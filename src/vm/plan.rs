@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::kld::layout::errno_text;
-use crate::kld::scenario::{Command, Scenario, Step};
+use crate::kld::scenario::{Command, IfAction, Scenario, Step};
 use crate::kld::StepOutcome;
 use crate::spec::variant::KernelConfig;
 
@@ -99,6 +99,7 @@ pub fn plan_lines(p: &Planned, config: KernelConfig) -> String {
     let mut loaded: Vec<String> = Vec::new();
     let mut ever_loaded: Vec<String> = Vec::new();
     let mut vnets = 0u32;
+    let mut created: Vec<String> = Vec::new();
     let steps = &p.scenario.steps;
     'steps: for (i, step) in steps.iter().enumerate() {
         if !applies(step, config) {
@@ -186,6 +187,33 @@ pub fn plan_lines(p: &Planned, config: KernelConfig) -> String {
                     options(*vnet, *cpu, id)
                 );
             }
+            Command::Ifconfig {
+                interface,
+                action,
+                vnet,
+                expect,
+                errno,
+            } => {
+                let want = match (errno, expect) {
+                    (Some(e), _) => format!("errno:{e}"),
+                    (None, Some(v)) => v.to_string(),
+                    (None, None) => "ok".to_string(),
+                };
+                let words = action.plan_words(|n| jail_name(id, n));
+                let _ = writeln!(
+                    out,
+                    "step {sid} ifconfig {interface} {words}{} want={want}",
+                    options(*vnet, None, id)
+                );
+                // Made in the host: destroyed in the clean-up (made in a
+                // vnet: gone with it).
+                if *action == IfAction::Create
+                    && vnet.map_or(true, |n| n == 0)
+                    && !created.contains(interface)
+                {
+                    created.push(interface.clone());
+                }
+            }
             Command::Unload(which) => {
                 let names: Vec<String> = match which {
                     Some(w) => {
@@ -217,6 +245,12 @@ pub fn plan_lines(p: &Planned, config: KernelConfig) -> String {
             "step {id}.c{k} vnet-destroy {} want=any",
             jail_name(id, n)
         );
+    }
+    // After the vnets, whose destruction sends moved interfaces home, and
+    // before the modules, whose cloners they may be.
+    for name in created.iter().rev() {
+        k += 1;
+        let _ = writeln!(out, "step {id}.c{k} ifconfig {name} destroy want=any");
     }
     for name in ever_loaded.iter().rev() {
         k += 1;
@@ -713,6 +747,49 @@ pub fn evaluate(
                 }
                 None => Err(missing("sysctl")),
             },
+            Command::Ifconfig {
+                interface,
+                action,
+                expect,
+                errno,
+                ..
+            } => match cursor.take(&sid) {
+                Some((kernel, l)) => {
+                    console = kernel;
+                    let what = format!(
+                        "ifconfig {interface} {}",
+                        action.plan_words(|n| format!("vnet {n}"))
+                    );
+                    let failed = l.int("rc").unwrap_or(-1) < 0;
+                    let got = l.int("errno").unwrap_or(0) as i32;
+                    let value = l.int("value");
+                    outcome.value = value;
+                    match (failed, errno, expect) {
+                        (true, Some(e), _) if *e == got => {
+                            Ok(format!("{what}: {}, as expected", errno_text(got)))
+                        }
+                        (true, Some(e), _) => Err(format!(
+                            "{what}: {}, expected {}",
+                            failed_line(l),
+                            errno_text(*e)
+                        )),
+                        (true, None, _) => Err(format!("{what}: {}", failed_line(l))),
+                        (false, Some(e), _) => {
+                            Err(format!("{what} succeeded: expected {}", errno_text(*e)))
+                        }
+                        (false, None, Some(e)) if value != Some(*e) => Err(format!(
+                            "{what}: expected {e}, got {}",
+                            value.map_or("no number".to_string(), |v| v.to_string())
+                        )),
+                        (false, None, _) => Ok(match (value, l.get("name")) {
+                            (Some(v), _) => format!("{what} = {v}"),
+                            (None, Some(n)) if n != interface => format!("{what}: {n}"),
+                            (None, _) => format!("{what}: done"),
+                        }),
+                    }
+                }
+                None => Err(missing("ifconfig")),
+            },
             Command::Unload(_) => {
                 let mut done = Vec::new();
                 let mut result = Ok(());
@@ -777,7 +854,9 @@ pub fn evaluate(
                 let errno = l.int("errno").unwrap_or(0) as i32;
                 let harmless = errno == 0
                     || (l.get("phase") == Some("kldfind") && errno == crate::kld::layout::ENOENT)
-                    || (l.get("phase") == Some("jail_get"));
+                    || (l.get("phase") == Some("jail_get"))
+                    // Destroyed by the scenario, or with its module.
+                    || (l.get("op") == Some("ifconfig") && errno == crate::kld::layout::ENXIO);
                 if !harmless {
                     notes.push(format!(
                         "clean-up: {} {}: {}",
@@ -937,5 +1016,68 @@ mod tests {
         );
         assert_eq!(r.notes, ["clean-up: kldunload a.ko: errno EBUSY (16)"]);
         assert_eq!(r.console, ["a: hello", "link_elf_obj: symbol x undefined"]);
+    }
+
+    #[test]
+    fn ifconfig_steps_become_ioctl_lines_and_host_made_interfaces_are_destroyed() {
+        let s = scenario(
+            "kernel vimage\nvnet create\nifconfig bridge0 create\nifconfig bridge0 addm epair0a errno=EBUSY\nifconfig bridge0 vnet 1\nifconfig vlan5 vlan vnet=1 errno=EPERM\nifconfig vlan5 vlan 5 vlandev epair0b\nifconfig vlan5 vlan expect=5\nifconfig lo3 create vnet=1\nifconfig bridge0 -vnet 1\n",
+        );
+        let p = Planned {
+            id: 3,
+            scenario: s,
+            skip: None,
+            modules: BTreeMap::new(),
+        };
+        assert_eq!(
+            plan_lines(&p, KernelConfig::Vimage),
+            "begin 3\n\
+             step 3.2 vnet-create vg3n1 want=ok\n\
+             step 3.3 ifconfig bridge0 create want=ok\n\
+             step 3.4 ifconfig bridge0 addm epair0a want=errno:16\n\
+             step 3.5 ifconfig bridge0 vnet vg3n1 want=ok\n\
+             step 3.6 ifconfig vlan5 getvlan jail=vg3n1 want=errno:1\n\
+             step 3.7 ifconfig vlan5 vlan 5 vlandev epair0b want=ok\n\
+             step 3.8 ifconfig vlan5 getvlan want=5\n\
+             step 3.9 ifconfig lo3 create jail=vg3n1 want=ok\n\
+             step 3.10 ifconfig bridge0 -vnet vg3n1 want=ok\n\
+             cleanup 3\n\
+             step 3.c1 vnet-destroy vg3n1 want=any\n\
+             step 3.c2 ifconfig bridge0 destroy want=any\n\
+             end 3\n"
+        );
+        let console: Vec<String> = [
+            "@@VNETGEN begin=3",
+            "@@VNETGEN step=3.2 op=vnet-create arg=vg3n1 rc=1 errno=0 want=ok ok=1",
+            "@@VNETGEN step=3.3 op=ifconfig arg=bridge0 action=create rc=0 errno=0 name=bridge0 want=ok ok=1",
+            "@@VNETGEN step=3.4 op=ifconfig arg=bridge0 action=addm rc=-1 errno=16 want=errno:16 ok=1",
+            "@@VNETGEN step=3.5 op=ifconfig arg=bridge0 action=vnet rc=0 errno=0 want=ok ok=1",
+            "@@VNETGEN step=3.6 op=ifconfig arg=vlan5 action=getvlan jail=vg3n1 rc=0 errno=0 value=5 want=errno:1 ok=0",
+            "@@VNETGEN skip=3",
+            "@@VNETGEN cleanup=3",
+            "@@VNETGEN step=3.c1 op=vnet-destroy arg=vg3n1 rc=0 errno=0 jid=1 want=any ok=1",
+            "@@VNETGEN step=3.c2 op=ifconfig arg=bridge0 action=destroy rc=-1 errno=6 want=any ok=1",
+            "@@VNETGEN end=3",
+        ]
+        .iter()
+        .map(|s| marked(s))
+        .collect();
+        let logs = scenario_logs(&entries(&console));
+        let r = evaluate(&p, &logs[&3], KernelConfig::Vimage, "13.2", None);
+        assert!(
+            r.steps[3].ok && r.steps[3].text.contains("EBUSY (16), as expected"),
+            "{:?}",
+            r.steps[3]
+        );
+        assert_eq!(
+            r.verdict,
+            Verdict::Failed {
+                line: 6,
+                command: "ifconfig vlan5 vlan vnet=1 errno=EPERM".into(),
+                message: "ifconfig vlan5 getvlan succeeded: expected EPERM (1)".into()
+            }
+        );
+        // An interface the scenario destroyed, or its module did, is no news.
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
     }
 }

@@ -125,6 +125,8 @@ pub struct Setup {
     /// spec, Makefile.inc, the vnetgen that runs (so a stock build stays
     /// cached when only vnetgen changed).
     pub vnetgen_key: String,
+    /// The `--make` variables, on every build's command line.
+    pub make_vars: Vec<String>,
 }
 
 /// Writes `contents` atomically, unless the file already holds them.
@@ -202,6 +204,7 @@ impl Setup {
             headers_key,
             vnetgen_key: through.finish(),
             base_key: base.finish(),
+            make_vars: options.make_vars.clone(),
         })
     }
 }
@@ -319,6 +322,7 @@ pub fn make_args(setup: &Setup, job: &Job, dir: &str) -> Vec<String> {
     if job.kind.tied() {
         args.push("MODULE_TIED=yes".to_string());
     }
+    args.extend(setup.make_vars.iter().cloned());
     if let Some(variant) = job.kind.variant() {
         args.extend([
             format!("VNETGEN={}", setup.vnetgen.display()),

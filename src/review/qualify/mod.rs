@@ -106,6 +106,10 @@ pub enum QualifyError {
     BadObject { path: PathBuf, what: String },
     #[error("{}: {what}", path.display())]
     BadFacts { path: PathBuf, what: String },
+    #[error("--make {var}: {why}")]
+    BadMakeVar { var: String, why: String },
+    #[error("--record with --make: the facts record the stock builds with the tree's defaults")]
+    RecordWithMake,
     #[error("{0}")]
     Setup(String),
     #[error(transparent)]
@@ -122,6 +126,8 @@ impl QualifyError {
                 | QualifyError::UnknownRelease { .. }
                 | QualifyError::UnknownModule { .. }
                 | QualifyError::UnknownArch(_)
+                | QualifyError::BadMakeVar { .. }
+                | QualifyError::RecordWithMake
         )
     }
 }
@@ -258,6 +264,29 @@ pub struct QualifyOptions {
     pub vnetgen: PathBuf,
     /// The spec's text, written for Makefile.inc's `VNETGEN_SPEC`.
     pub spec_text: String,
+    /// bmake variables every build gets besides qualify's own
+    /// (`WITHOUT_INET6_SUPPORT=yes`), each `NAME=VALUE`, checked by
+    /// [`check_make_var`].
+    pub make_vars: Vec<String>,
+}
+
+/// A `--make` variable: `NAME=VALUE`, NAME a make variable's name.
+pub fn check_make_var(var: &str) -> Result<(), QualifyError> {
+    let bad = |why: &str| QualifyError::BadMakeVar {
+        var: var.to_string(),
+        why: why.to_string(),
+    };
+    let (name, _) = var.split_once('=').ok_or_else(|| bad("not NAME=VALUE"))?;
+    let mut chars = name.chars();
+    let starts = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !starts || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(bad(
+            "NAME must start with a letter or `_`, then letters, digits, `_` or `.`",
+        ));
+    }
+    Ok(())
 }
 
 /// One tree as qualified.
@@ -493,6 +522,9 @@ pub struct QualifyReport {
     pub trees: Vec<TreeInfo>,
     pub modules: Vec<String>,
     pub archs: Vec<String>,
+    /// The `--make` variables every build had (none: the tree's defaults).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub make_vars: Vec<String>,
     pub totals: Totals,
     pub rows: Vec<Row>,
     /// How many builds ran (the others came from the cache); not part of
@@ -540,6 +572,12 @@ pub fn check_inputs<'a>(
         if spec.arch(arch).is_none() {
             return Err(QualifyError::UnknownArch(arch.clone()));
         }
+    }
+    for var in &options.make_vars {
+        check_make_var(var)?;
+    }
+    if options.record && !options.make_vars.is_empty() {
+        return Err(QualifyError::RecordWithMake);
     }
     let mut trees = Vec::new();
     for tree in &options.trees {
@@ -720,18 +758,20 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
         };
         match (j.kind.variant(), &normalised[i]) {
             (None, Some(objs)) => {
+                name_stock_module(options, j, o, objs)?;
                 let fp = build_fingerprint(objs);
                 let key = fact_key(&j.arch, &j.module, j.kind);
-                row.recorded = Some(
-                    match facts
-                        .get(&j.release.name)
-                        .and_then(|f| f.fingerprints.get(&key))
-                    {
-                        Some(known) if *known == fp => Recorded::Matches,
-                        Some(_) => Recorded::Differs,
-                        None => Recorded::NotRecorded,
-                    },
-                );
+                // The facts record the builds with the tree's defaults:
+                // a build with other make variables has no fingerprint there.
+                let known = facts
+                    .get(&j.release.name)
+                    .and_then(|f| f.fingerprints.get(&key))
+                    .filter(|_| options.make_vars.is_empty());
+                row.recorded = Some(match known {
+                    Some(known) if *known == fp => Recorded::Matches,
+                    Some(_) => Recorded::Differs,
+                    None => Recorded::NotRecorded,
+                });
                 new_facts
                     .entry(j.release.name.clone())
                     .or_default()
@@ -955,6 +995,7 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
         trees: infos,
         modules: options.modules.clone(),
         archs: options.archs.clone(),
+        make_vars: options.make_vars.clone(),
         totals,
         rows,
         built,
@@ -962,6 +1003,35 @@ pub fn run(spec: &Spec, options: &QualifyOptions) -> Result<QualifyReport, Quali
 }
 
 type Objects = Vec<(String, objects::Normalised)>;
+
+/// The untied stock modules under names a scenario can give:
+/// `<cache>/stock-vimage/<release>-<arch>-<module>/<name>.ko` (and
+/// `stock-novimage`), beside the dual modules' `dual/...`, so that one
+/// scenario loads either (`qualify/ifnet.kld`).
+fn name_stock_module(
+    options: &QualifyOptions,
+    job: &build::Job,
+    outcome: &build::Outcome,
+    objs: &Objects,
+) -> Result<(), QualifyError> {
+    if !matches!(job.kind, BuildKind::StockVimage | BuildKind::StockNovimage) {
+        return Ok(());
+    }
+    let Some((ko, _)) = objs.iter().find(|(n, _)| n.ends_with(".ko")) else {
+        return Ok(());
+    };
+    let from = outcome.objdir.join(ko);
+    let bytes = std::fs::read(&from).map_err(io(&from))?;
+    let dir = format!(
+        "{}/{}-{}-{}",
+        job.kind.name(),
+        job.release.name,
+        job.arch,
+        job.module.replace('/', "-")
+    );
+    let name = Path::new(ko).file_name().unwrap_or(ko.as_ref());
+    build::write_if_changed(&options.cache.join(dir).join(name), &bytes)
+}
 
 /// One fingerprint over a build's objects, each with its name.
 fn build_fingerprint(objs: &Objects) -> String {

@@ -95,6 +95,14 @@ pub fn markdown(r: &QualifyReport) -> String {
         plural(r.trees.len()),
         BuildKind::ALL.len()
     );
+    if !r.make_vars.is_empty() {
+        let vars: Vec<String> = r.make_vars.iter().map(|v| format!("`{v}`")).collect();
+        let _ = writeln!(
+            s,
+            "Every build with the make variables {} (`--make`): the stock fingerprints are not checked, as the facts record the builds with the tree's defaults.\n",
+            vars.join(", ")
+        );
+    }
     let _ = writeln!(s, "| tree | release | commit | content (SHA-256) |");
     let _ = writeln!(s, "|---|---|---|---|");
     for tree in &r.trees {
