@@ -623,3 +623,51 @@ fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
         fs::read_to_string(root().join("Makefile.inc")).expect("Makefile.inc")
     );
 }
+
+/// The committed record of FreeBSD's own modules on the real kernels
+/// (`scripts/qualify-kernels`, after a qualify with
+/// WITHOUT_INET6_SUPPORT=yes): every run of both scenarios passed, with the
+/// dual builds on every kernel and the stock build of each kind on its own,
+/// kldloaded and preloaded.
+#[test]
+fn the_record_of_the_real_kernels_runs_shows_every_run_passing() {
+    let dir = root().join("qualify/WITHOUT_INET6_SUPPORT-yes");
+    let text = fs::read_to_string(dir.join("kernels.txt")).expect("kernels.txt");
+    let sections: Vec<&str> = text.split("== ").skip(1).collect();
+    // Three release and architecture pairs, three builds, two ways to load.
+    assert_eq!(sections.len(), 18, "{text}");
+    let mut runs = 0;
+    for section in &sections {
+        let summary = section
+            .lines()
+            .find(|l| l.starts_with("vm: "))
+            .unwrap_or_else(|| panic!("no summary in: {section}"));
+        assert!(summary.contains(" 0 failed, 0 skipped"), "{summary}");
+        for scenario in ["qualify/ifnet.kld", "qualify/dual-modules.kld"] {
+            let kernels = section.lines().filter(|l| l.starts_with("kernel ")).count();
+            let passed = section
+                .lines()
+                .filter(|l| {
+                    l.trim_start()
+                        .starts_with(&format!("passed   {scenario} ("))
+                })
+                .count();
+            assert_eq!(passed, kernels, "{scenario}: {section}");
+            runs += passed;
+        }
+    }
+    assert_eq!(runs, 56);
+    for how in ["load", "preload"] {
+        for build in ["dual", "stock-vimage", "stock-novimage"] {
+            assert!(
+                text.contains(&format!("{build} builds, how={how}")),
+                "{build} {how}"
+            );
+        }
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("report.json")).expect("report.json"))
+            .expect("json");
+    assert_eq!(report["make_vars"][0], "WITHOUT_INET6_SUPPORT=yes");
+    assert_eq!(report["totals"]["failed"], 0);
+}

@@ -50,6 +50,8 @@
  * Each line ends with " #N", N the number of bytes after "@@VNETGEN ".
  * After each line the console is drained (TIOCDRAIN), so that the kernel's
  * own messages come out just before the line of the step that caused them.
+ * Interfaces' link state changes, which a taskqueue prints at any time, are
+ * switched off (net.link.log_link_state_change=0).
  * System call numbers: sys/kern/syscalls.master (13.2 and 15.1 agree).
  */
 
@@ -1031,6 +1033,15 @@ read_int_sysctl(const char *name, long dflt)
 	return (v);
 }
 
+static void
+quiet_link_states(void)
+{
+	const char *n = "net.link.log_link_state_change";
+	int zero = 0;
+
+	S6(SYS___sysctlbyname, n, slen(n), 0, 0, &zero, sizeof(zero));
+}
+
 void
 vg_main(void)
 {
@@ -1042,6 +1053,12 @@ vg_main(void)
 	int argc, i, nsteps = 0, ok;
 
 	cons = (int)S3(SYS_open, "/dev/console", O_RDWR | O_NOCTTY, 0);
+	/*
+	 * An interface's link state changes are printed by a taskqueue, at
+	 * any time, into the middle of our lines: keep them off the console
+	 * (net.link.log_link_state_change, 13.2 and 15.1 sys/net/if.c).
+	 */
+	quiet_link_states();
 	os("@@VNETGEN init arch=" ARCH);
 	okv("osreldate", read_int_sysctl("kern.osreldate", 0));
 	okv("vimage", read_int_sysctl("kern.features.vimage", 0));

@@ -331,6 +331,9 @@ fn length_mark(text: &str) -> Option<(&str, usize)> {
     Some((body, n.trim_end().parse().ok()?))
 }
 
+/// How many console lines after a cut init line may hold its rest.
+const MEND_WINDOW: usize = 8;
+
 /// The console split into the init's lines and the kernel's.  A kernel
 /// message that landed inside an init line (the kernel prints around the
 /// tty's output) is told by the line's length mark and moved out of it.
@@ -354,20 +357,27 @@ pub fn entries(lines: &[String]) -> Vec<Entry> {
                 out.push(Entry::Init(InitLine::parse(text)));
             }
             Some(_) | None => {
-                // Cut by a kernel message that ended the line: the rest is
-                // on the next line, and the length says where the cut was.
-                let mended = lines.get(i).and_then(|next| {
+                // Cut by kernel messages (a taskqueue's, printed while the
+                // line was going out): the first ended the line, any others
+                // are whole lines, and the rest of ours follows them, its
+                // length saying where the cut was.
+                let mended = (i..lines.len().min(i + MEND_WINDOW)).find_map(|at| {
+                    let next = &lines[at];
+                    if next.contains(MARKER) {
+                        return None;
+                    }
                     let (rest, n) = length_mark(next)?;
                     let keep = n.checked_sub(rest.len())?;
                     let head = body.get(..keep)?;
-                    Some((format!("{head}{rest}"), body[keep..].to_string()))
+                    Some((at, format!("{head}{rest}"), body[keep..].to_string()))
                 });
                 match mended {
-                    Some((text, kernel)) => {
-                        i += 1;
+                    Some((at, text, kernel)) => {
                         if !kernel.trim().is_empty() {
                             out.push(Entry::Kernel(kernel));
                         }
+                        out.extend(lines[i..at].iter().cloned().map(Entry::Kernel));
+                        i = at + 1;
                         out.push(Entry::Init(InitLine::parse(&text)));
                     }
                     // Not mendable: what is there is all there is.
@@ -921,6 +931,40 @@ mod tests {
         assert_eq!(l.get("step"), Some("17.6"));
         assert_eq!(l.get("ok"), Some("1"));
         assert!(matches!(&e[2], Entry::Init(l) if l.get("end") == Some("17")));
+    }
+
+    #[test]
+    fn an_init_line_cut_by_several_kernel_messages_is_mended() {
+        let whole = marked(
+            "@@VNETGEN step=1.11 op=ifconfig arg=epair0 action=create rc=0 errno=0 name=epair0a want=ok ok=1",
+        );
+        let (head, tail) = whole.split_at(20);
+        let lines = vec![
+            format!("{head}epair0a: link state changed to UP"),
+            "epair0b: link state changed to UP".to_string(),
+            tail.to_string(),
+        ];
+        let e = entries(&lines);
+        let kernel: Vec<&str> = e
+            .iter()
+            .filter_map(|x| match x {
+                Entry::Kernel(k) => Some(k.as_str()),
+                Entry::Init(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            kernel,
+            [
+                "epair0a: link state changed to UP",
+                "epair0b: link state changed to UP"
+            ]
+        );
+        let Some(Entry::Init(l)) = e.last() else {
+            panic!("{e:?}")
+        };
+        assert_eq!(l.get("step"), Some("1.11"));
+        assert_eq!(l.get("name"), Some("epair0a"));
+        assert_eq!(l.int("rc"), Some(0));
     }
 
     fn module(name: &str) -> GuestModule {
