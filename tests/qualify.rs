@@ -550,21 +550,28 @@ fn a_fake_tree_qualifies_and_a_rerun_builds_nothing() {
     assert_eq!(fourth.status.code(), Some(4));
 }
 
+/// `vnetgen qualify` of the fake tree's qtest module for amd64, run in
+/// `dir` with its defaults.
+fn qualify_in(dir: &Path, tree: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vnetgen"))
+        .args(["qualify", "--tree"])
+        .arg(tree)
+        .args(["--module", "qtest", "--arch", "amd64", "-j", "2"])
+        .args(extra)
+        .current_dir(dir)
+        .env_remove("MAKEFLAGS")
+        .env_remove("MAKELEVEL")
+        .output()
+        .expect("run vnetgen")
+}
+
 /// Outside a vnetgen tree the defaults are in the current directory and the
 /// builds include the Makefile.inc built into vnetgen.
 #[test]
 fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
     let tmp = TempDir::new().expect("tmp");
     let tree = fake_tree(tmp.path(), 1_501_000);
-    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
-        .args(["qualify", "--tree"])
-        .arg(&tree)
-        .args(["--module", "qtest", "--arch", "amd64", "-j", "2"])
-        .current_dir(tmp.path())
-        .env_remove("MAKEFLAGS")
-        .env_remove("MAKELEVEL")
-        .output()
-        .expect("run vnetgen");
+    let out = qualify_in(tmp.path(), &tree, &[]);
     let text = stdout(&out);
     assert!(
         text.starts_with(
@@ -577,16 +584,7 @@ fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
 
     // With a make variable: every build gets it, in a cache and a report
     // of their own; the untied stock modules under names a scenario gives.
-    let out = Command::new(env!("CARGO_BIN_EXE_vnetgen"))
-        .args(["qualify", "--tree"])
-        .arg(&tree)
-        .args(["--module", "qtest", "--arch", "amd64", "-j", "2"])
-        .args(["--make", "WITHOUT_INET6_SUPPORT=yes"])
-        .current_dir(tmp.path())
-        .env_remove("MAKEFLAGS")
-        .env_remove("MAKELEVEL")
-        .output()
-        .expect("run vnetgen");
+    let out = qualify_in(tmp.path(), &tree, &["--make", "WITHOUT_INET6_SUPPORT=yes"]);
     let text = stdout(&out);
     assert!(
         text.starts_with("9 builds (9 built, 0 from the cache)")

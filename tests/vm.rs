@@ -115,9 +115,13 @@ fn scenarios() -> Vec<PathBuf> {
 /// (`ifconfig`: it has no network stack), run on the real kernels only, in
 /// the same boot as the others.
 fn real_only_scenarios() -> Vec<PathBuf> {
-    let dir = common::repo().join("tests/kld/real");
-    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/kld/real")
+    kld_files("tests/kld/real")
+}
+
+/// The `.kld` files of a directory of the repository, sorted.
+fn kld_files(dir: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(common::repo().join(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "kld"))
@@ -668,14 +672,7 @@ fn preloaded_modules_run_on_every_real_kernel_as_in_the_emulator() {
     tools();
     let root = kernels_root();
     let spec = Spec::default_spec().expect("default spec");
-    let dir = common::repo().join("tests/kld/preload");
-    let mut list: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/kld/preload")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kld"))
-        .collect();
-    list.sort();
+    let list = kld_files("tests/kld/preload");
     assert!(!list.is_empty(), "no preload scenarios");
     let mut problems = Vec::new();
     let mut kernels_run = 0;
