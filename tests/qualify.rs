@@ -622,27 +622,30 @@ fn outside_a_vnetgen_tree_the_builds_use_the_built_in_makefile_inc() {
     );
 }
 
-/// The committed record of FreeBSD's own modules on the real kernels
-/// (`scripts/qualify-kernels`, after a qualify with
-/// WITHOUT_INET6_SUPPORT=yes): every run of both scenarios passed, with the
-/// dual builds on every kernel and the stock build of each kind on its own,
-/// kldloaded and preloaded.
-#[test]
-fn the_record_of_the_real_kernels_runs_shows_every_run_passing() {
-    let dir = root().join("qualify/WITHOUT_INET6_SUPPORT-yes");
-    let text = fs::read_to_string(dir.join("kernels.txt")).expect("kernels.txt");
-    let sections: Vec<&str> = text.split("== ").skip(1).collect();
-    // Three release and architecture pairs, three builds, two ways to load.
-    assert_eq!(sections.len(), 18, "{text}");
+/// A record of `scripts/qualify-kernels`: `sections` runs of `vnetgen vm`,
+/// each with every scenario passing on every kernel, dual and stock builds,
+/// kldloaded and preloaded; the number of scenario runs that passed.
+fn check_kernels_record(record: &Path, sections: usize, scenarios: &[&str]) -> usize {
+    let text = fs::read_to_string(record).expect("the record");
+    let parts: Vec<&str> = text.split("== ").skip(1).collect();
+    assert_eq!(parts.len(), sections, "{text}");
+    for how in ["load", "preload"] {
+        for build in ["dual", "stock-vimage", "stock-novimage"] {
+            assert!(
+                text.contains(&format!("{build} builds, how={how}")),
+                "{build} {how}"
+            );
+        }
+    }
     let mut runs = 0;
-    for section in &sections {
+    for section in &parts {
         let summary = section
             .lines()
             .find(|l| l.starts_with("vm: "))
             .unwrap_or_else(|| panic!("no summary in: {section}"));
         assert!(summary.contains(" 0 failed, 0 skipped"), "{summary}");
-        for scenario in ["qualify/ifnet.kld", "qualify/dual-modules.kld"] {
-            let kernels = section.lines().filter(|l| l.starts_with("kernel ")).count();
+        let kernels = section.lines().filter(|l| l.starts_with("kernel ")).count();
+        for scenario in scenarios {
             let passed = section
                 .lines()
                 .filter(|l| {
@@ -654,15 +657,32 @@ fn the_record_of_the_real_kernels_runs_shows_every_run_passing() {
             runs += passed;
         }
     }
+    runs
+}
+
+/// The committed records of FreeBSD's own modules on real kernels: the
+/// recorded kernels with the WITHOUT_INET6_SUPPORT builds (three release
+/// and architecture pairs, three builds, two ways to load), and the
+/// kernels of qualify/kernels/ with the default builds (two releases).
+#[test]
+fn the_records_of_the_real_kernels_runs_show_every_run_passing() {
+    let dir = root().join("qualify/WITHOUT_INET6_SUPPORT-yes");
+    let runs = check_kernels_record(
+        &dir.join("kernels.txt"),
+        18,
+        &["qualify/ifnet.kld", "qualify/dual-modules.kld"],
+    );
     assert_eq!(runs, 56);
-    for how in ["load", "preload"] {
-        for build in ["dual", "stock-vimage", "stock-novimage"] {
-            assert!(
-                text.contains(&format!("{build} builds, how={how}")),
-                "{build} {how}"
-            );
-        }
-    }
+    let runs = check_kernels_record(
+        &root().join("qualify/kernels/kernels.txt"),
+        12,
+        &[
+            "qualify/ifnet.kld",
+            "qualify/dual-modules.kld",
+            "qualify/option-modules.kld",
+        ],
+    );
+    assert_eq!(runs, 48);
     let report: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.join("report.json")).expect("report.json"))
             .expect("json");
