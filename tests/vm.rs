@@ -120,11 +120,16 @@ fn real_only_scenarios() -> Vec<PathBuf> {
 
 /// The `.kld` files of a directory of the repository, sorted.
 fn kld_files(dir: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(common::repo().join(dir))
-        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+    files_ending(&common::repo().join(dir), "kld")
+}
+
+/// The files of `dir` with the extension `ext`, sorted.
+fn files_ending(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kld"))
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
         .collect();
     out.sort();
     out
@@ -523,14 +528,7 @@ fn kmod_dir_sources(name: &str) -> Vec<PathBuf> {
         .map(|d| d.join(name))
         .find(|d| d.is_dir())
         .unwrap_or_else(|| panic!("no kmod {name}"));
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    sources.sort();
-    sources
+    files_ending(&dir, "c")
 }
 
 /// Mutation testing of the dual glue: each defect (proxies that run the

@@ -188,6 +188,13 @@ impl IfAction {
     }
 }
 
+/// An `errno=` option: a name (`example`) or a number.
+fn errno_option(e: &str, example: &str) -> Result<i32, String> {
+    super::layout::errno_number(e)
+        .or_else(|| e.parse().ok())
+        .ok_or_else(|| format!("errno=`{e}`: a number or a name ({example})"))
+}
+
 /// An interface name as the kernel takes it: 1 to 15 characters
 /// (IFNAMSIZ less its NUL), letters, digits, `.`, `_` and `-`.
 fn interface_name(name: &str) -> Result<String, String> {
@@ -524,14 +531,10 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
             let [text] = pos.as_slice() else {
                 return Err("expect-load-error \"TEXT\" [errno=ENOEXEC|N]".into());
             };
-            let errno = match opts.get("errno") {
-                Some(e) => Some(
-                    super::layout::errno_number(e)
-                        .or_else(|| e.parse().ok())
-                        .ok_or_else(|| format!("errno=`{e}`: a number or a name (ENOEXEC)"))?,
-                ),
-                None => None,
-            };
+            let errno = opts
+                .get("errno")
+                .map(|e| errno_option(e, "ENOEXEC"))
+                .transpose()?;
             Command::ExpectLoadError {
                 text: text.to_string(),
                 errno,
@@ -621,15 +624,14 @@ fn command(w: &[String], base: &Path) -> Result<Command, String> {
             if expect.is_some() && action != IfAction::GetVlan {
                 return Err("ifconfig: expect= is for `vlan` (the tag it reads)".into());
             }
-            let errno = match opts.get("errno") {
-                Some(e) => Some(
-                    super::layout::errno_number(e)
-                        .or_else(|| e.parse().ok())
-                        .filter(|n: &i32| *n > 0)
-                        .ok_or_else(|| format!("errno=`{e}`: a number or a name (EPERM)"))?,
-                ),
-                None => None,
-            };
+            let errno = opts
+                .get("errno")
+                .map(|e| errno_option(e, "EPERM"))
+                .transpose()?
+                .filter(|n| *n > 0);
+            if opts.contains_key("errno") && errno.is_none() {
+                return Err("errno=0: a step that fails has an errno".into());
+            }
             if expect.is_some() && errno.is_some() {
                 return Err("ifconfig: expect= and errno= exclude each other".into());
             }

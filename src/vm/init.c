@@ -814,13 +814,11 @@ do_ifconfig(const struct step *st, struct result *res)
 	memset(&ifr, 0, sizeof(ifr));
 	memset(&vlr, 0, sizeof(vlr));
 	errmsg[0] = 0;
-	if (!ifname_set(ifr.name, ifname))
-		r = -EINVAL;
-	s = S3(SYS_socket, AF_LOCAL, SOCK_DGRAM, 0);
-	if (r >= 0 && s < 0)
+	s = -EINVAL;
+	if (!ifname_set(ifr.name, ifname) ||
+	    (s = S3(SYS_socket, AF_LOCAL, SOCK_DGRAM, 0)) < 0)
 		r = s;
-	if (r < 0) {
-	} else if (seq(action, "exists")) {
+	else if (seq(action, "exists")) {
 		r = S3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
 	} else if (seq(action, "create")) {
 		r = S3(SYS_ioctl, s, SIOCIFCREATE2, &ifr);
